@@ -1,0 +1,24 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_CONFIG_HPP
+#define OTPP_CONFIG_HPP
+
+/// otpp's version, as MAJOR * 10000 + MINOR * 100 + PATCH.
+#define OTPP_VERSION 100
+
+// A versioned inline namespace, as {fmt} does, so that two versions of otpp
+// never link silently into one program.
+#define OTPP_BEGIN_NAMESPACE \
+  namespace otpp {           \
+  inline namespace v0 {
+#define OTPP_END_NAMESPACE \
+  }                        \
+  }
+
+namespace boost::asio {}
+
+OTPP_BEGIN_NAMESPACE
+/// otpp is hosted on Boost.Asio; `otpp::asio` names it.
+namespace asio = ::boost::asio;
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_CONFIG_HPP

@@ -1,0 +1,179 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_DETAIL_CALL_STATE_HPP
+#define OTPP_DETAIL_CALL_STATE_HPP
+
+#include <otpp/config.hpp>
+#include <otpp/detail/executor.hpp>
+#include <otpp/detail/process_base.hpp>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+
+OTPP_BEGIN_NAMESPACE
+namespace detail {
+
+// The reply a call of `R` carries; `void` replies carry nothing.
+struct no_value {};
+template <class R>
+using reply_storage = std::conditional_t<std::is_void_v<R>, no_value, R>;
+
+// The completion signature of a call that replies `R`.
+template <class R>
+struct call_signature {
+  using type = void(std::exception_ptr, R);
+};
+template <>
+struct call_signature<void> {
+  using type = void(std::exception_ptr);
+};
+
+inline std::exception_ptr make_call_error(error_code code, const exit_reason& reason) {
+  return std::make_exception_ptr(call_error(code, reason));
+}
+
+// A pending call's result: the first of reply / error wins.
+template <class R>
+struct call_state : reply_slot {
+  std::optional<reply_storage<R>> value;
+  std::exception_ptr error;
+
+  // Completes with the reply; false if the call already completed (a late reply).
+  bool try_reply(reply_storage<R> v) {
+    if (!try_claim()) return false;
+    value.emplace(std::move(v));
+    on_complete();
+    return true;
+  }
+  void fail(error_code code, const exit_reason& reason) override {
+    if (!try_claim()) return;
+    error = make_call_error(code, reason);
+    on_complete();
+  }
+  // Called once, by whoever completed the call, after the result is stored.
+  virtual void on_complete() = 0;
+};
+
+// A blocking caller's state: a plain thread waits on a condition variable; a
+// worker thread keeps running other processes until the reply comes.
+template <class R>
+struct sync_call_state final : call_state<R> {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool ready = false;
+  std::atomic<bool> ready_flag{false};
+  worker* w = nullptr;
+
+  void on_complete() override {
+    if (w) {
+      ready_flag.store(true, std::memory_order_release);
+      w->owner->wake(*w);
+      return;
+    }
+    {
+      std::lock_guard lock(mutex);
+      ready = true;
+    }
+    cv.notify_one();
+  }
+
+  // Waits for the result until `deadline`; on timeout completes the call
+  // with `errc::timeout` so that a late reply is dropped.
+  void wait(std::chrono::steady_clock::time_point deadline) {
+    if (w) {
+      w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_acquire); },
+                          deadline);
+      if (!ready_flag.load(std::memory_order_acquire)) {
+        if (this->try_claim()) {
+          this->error = make_call_error(make_error_code(errc::timeout), {});
+          return;
+        }
+        w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_acquire); },
+                            std::chrono::steady_clock::time_point::max());
+      }
+      return;
+    }
+    std::unique_lock lock(mutex);
+    if (!cv.wait_until(lock, deadline, [this] { return ready; })) {
+      if (this->try_claim()) {
+        this->error = make_call_error(make_error_code(errc::timeout), {});
+        return;
+      }
+      cv.wait(lock, [this] { return ready; });
+    }
+  }
+};
+
+// An asynchronous call in flight: holds the completion handler, which runs
+// on its associated executor (default: the runtime's) once the call
+// completes, and never from inside the initiating function.
+template <class R, class Handler>
+class async_call_op final : public call_state<R>, public timed_entry {
+  using executor_t = asio::associated_executor_t<Handler, basic_executor>;
+  using work_t = std::decay_t<decltype(asio::prefer(std::declval<const executor_t&>(),
+                                                    asio::execution::outstanding_work.tracked))>;
+
+ public:
+  async_call_op(Handler&& h, const basic_executor& fallback)
+      : handler_(std::move(h)),
+        work_(asio::prefer(asio::get_associated_executor(handler_, fallback),
+                           asio::execution::outstanding_work.tracked)) {}
+
+  reply_slot& slot() noexcept override { return *this; }
+
+  // Arms the timeout and the per-operation cancellation, if any.
+  void start(timeout_queue* queue, std::chrono::steady_clock::time_point deadline) {
+    auto cancel = asio::get_associated_cancellation_slot(handler_);
+    if (cancel.is_connected()) {
+      boost::intrusive_ptr<reply_slot> self(this);
+      cancel.assign([self](asio::cancellation_type type) {
+        if (type != asio::cancellation_type::none)
+          self->fail(asio::error::operation_aborted, {});
+      });
+    }
+    if (queue) {
+      queue_ = queue;
+      this->deadline = deadline;
+      queue->add(*this);
+    }
+  }
+
+  void on_complete() override {
+    if (queue_) queue_->remove(*this);
+    boost::intrusive_ptr<async_call_op> self(this);
+    asio::post(work_, [self]() mutable { self->invoke(); });
+  }
+
+ private:
+  void invoke() {
+    auto cancel = asio::get_associated_cancellation_slot(handler_);
+    if (cancel.is_connected()) cancel.clear();
+    Handler h(std::move(handler_));
+    auto error = std::move(this->error);
+    if constexpr (std::is_void_v<R>) {
+      std::move(h)(error);
+    } else if (error) {
+      std::move(h)(error, R{});
+    } else {
+      std::move(h)(error, std::move(*this->value));
+    }
+  }
+
+  Handler handler_;
+  work_t work_;
+  timeout_queue* queue_ = nullptr;
+};
+
+}  // namespace detail
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_DETAIL_CALL_STATE_HPP

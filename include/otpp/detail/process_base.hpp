@@ -1,0 +1,660 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_DETAIL_PROCESS_BASE_HPP
+#define OTPP_DETAIL_PROCESS_BASE_HPP
+
+#include <otpp/config.hpp>
+#include <otpp/detail/reply_slot.hpp>
+#include <otpp/detail/scheduler.hpp>
+#include <otpp/error.hpp>
+#include <otpp/exit_reason.hpp>
+#include <otpp/pid.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+OTPP_BEGIN_NAMESPACE
+
+class message;
+
+/// Severity of a runtime log line.
+enum class log_level { info, warning, error };
+
+/// Receives otpp's log lines (crash reports, unhandled messages), as OTP's logger.
+using logger_function = std::function<void(log_level, std::string_view)>;
+
+/// A `down` info message: a monitored process exited, as Erlang's
+/// `{'DOWN', Ref, process, Pid, Reason}`. `reason` is `noproc` when the
+/// process was already dead when the monitor was set up.
+struct down {
+  std::uint64_t ref = 0;  ///< the value `monitor` returned
+  pid who;                ///< the process that exited
+  exit_reason reason;     ///< why it exited
+};
+
+/// The info message a process that traps exits receives for an exit signal,
+/// as Erlang's `{'EXIT', From, Reason}`.
+struct exit_signal {
+  pid from;            ///< the linked process that exited, or the sender of `exit`; empty for the runtime
+  exit_reason reason;  ///< its exit reason
+};
+
+namespace detail {
+
+class process_base;
+class runtime_core;
+
+// The process running on this thread (set while its handlers run), or null.
+inline thread_local process_base* current_process = nullptr;
+
+// An item in a process's inbox. Control items (signals, executor work) are
+// handled on arrival, even while a coroutine handler is suspended; messages
+// wait their turn.
+struct inbox_node {
+  inbox_node* next = nullptr;
+  const bool control;
+
+  explicit inbox_node(bool is_control) noexcept : control(is_control) {}
+  virtual ~inbox_node() = default;
+  // Handles the item in the process's context.
+  virtual void deliver(process_base& p) = 0;
+  // The process is dead: release what the item holds (fail a call, answer a link).
+  virtual void discard(process_base&, const exit_reason&) noexcept {}
+};
+
+// A FIFO of inbox nodes, used inside one process.
+struct node_fifo {
+  inbox_node* head = nullptr;
+  inbox_node* tail = nullptr;
+  bool empty() const noexcept { return head == nullptr; }
+  void push(inbox_node* n) noexcept {
+    n->next = nullptr;
+    if (tail) tail->next = n; else head = n;
+    tail = n;
+  }
+  inbox_node* pop() noexcept {
+    inbox_node* n = head;
+    if (n) {
+      head = n->next;
+      if (!head) tail = nullptr;
+    }
+    return n;
+  }
+};
+
+// A multi-producer, single-consumer inbox: producers push onto a lock-free
+// stack; the process takes the whole stack at once and reverses it, which
+// keeps each sender's order. The head also encodes whether the process is
+// scheduled: `idle` means "empty and not scheduled", so the push that ends
+// idleness is the one that schedules the process (one atomic per send).
+class inbox {
+ public:
+  enum class push_result { queued, queued_was_idle, closed };
+
+  push_result push(inbox_node* n) noexcept {
+    inbox_node* h = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (h == closed_mark()) return push_result::closed;
+      n->next = (h == idle_mark()) ? nullptr : h;
+      if (head_.compare_exchange_weak(h, n, std::memory_order_release, std::memory_order_relaxed))
+        return h == idle_mark() ? push_result::queued_was_idle : push_result::queued;
+    }
+  }
+
+  // Takes everything pushed so far, oldest first. Consumer only, while scheduled.
+  inbox_node* take() noexcept {
+    inbox_node* h = head_.exchange(nullptr, std::memory_order_acquire);
+    return reverse(h);
+  }
+
+  // Marks the inbox idle if it is empty; false if something arrived.
+  bool try_idle() noexcept {
+    inbox_node* expected = nullptr;
+    return head_.compare_exchange_strong(expected, idle_mark(), std::memory_order_acq_rel);
+  }
+
+  // Closes the inbox for good and returns what was left, oldest first.
+  inbox_node* close() noexcept {
+    inbox_node* h = head_.exchange(closed_mark(), std::memory_order_acquire);
+    if (h == idle_mark() || h == closed_mark()) return nullptr;
+    return reverse(h);
+  }
+
+  bool closed() const noexcept { return head_.load(std::memory_order_acquire) == closed_mark(); }
+
+ private:
+  static inbox_node* idle_mark() noexcept { return reinterpret_cast<inbox_node*>(std::uintptr_t{1}); }
+  static inbox_node* closed_mark() noexcept { return reinterpret_cast<inbox_node*>(std::uintptr_t{2}); }
+  static inbox_node* reverse(inbox_node* h) noexcept {
+    inbox_node* out = nullptr;
+    while (h) {
+      inbox_node* n = h->next;
+      h->next = out;
+      out = h;
+      h = n;
+    }
+    return out;
+  }
+
+  // Starts "scheduled": nothing runs the process before its init has returned.
+  std::atomic<inbox_node*> head_{nullptr};
+};
+
+// What most processes never need, allocated on first use.
+struct process_extras {
+  struct monitor_entry {
+    std::uint64_t ref;
+    pid watcher;
+  };
+  std::vector<pid> links;
+  std::vector<monitor_entry> monitored_by;  // who watches this process
+  std::vector<std::uint64_t> monitors;      // refs this process watches with
+  std::vector<reply_slot_ptr> deferred;     // calls whose reply was deferred
+  std::string name;
+  asio::cancellation_signal coroutine_cancel;
+};
+
+// The runtime's shared state: scheduler, process table, names, logger.
+class runtime_core {
+ public:
+  runtime_core(unsigned threads, logger_function logger)
+      : sched(threads), logger_(std::move(logger)) {
+    make_timeout_queues();
+  }
+  runtime_core(asio::any_io_executor ex, logger_function logger)
+      : sched(std::move(ex)), logger_(std::move(logger)) {
+    make_timeout_queues();
+  }
+
+  scheduler sched;
+
+  // The timeout queue for asynchronous calls made on this thread.
+  timeout_queue& timeouts() noexcept {
+    return *timeouts_[sched.owns_this_thread() ? this_worker->index : 0];
+  }
+
+  std::uint64_t next_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t next_ref() noexcept { return next_ref_.fetch_add(1, std::memory_order_relaxed); }
+
+  void log(log_level level, std::string_view text) const {
+    if (logger_) logger_(level, text);
+  }
+
+  std::size_t live_count() const noexcept { return live_.load(std::memory_order_acquire); }
+
+  // Process table: every process from start until its inbox closes.
+  void add(process_base& p);
+  void remove(process_base& p) noexcept;
+  void on_dead() noexcept;  // a process stopped being alive
+
+  // Unique names. register_name fails with the holder when taken.
+  bool register_name(const std::string& name, process_base& p, pid& holder);
+  void unregister_name(const std::string& name, process_base& p) noexcept;
+  pid whereis(std::string_view name) const;
+
+  bool shutting_down() const noexcept { return shutting_down_.load(std::memory_order_acquire); }
+  void shutdown(std::chrono::milliseconds grace);
+
+ private:
+  std::vector<pid> snapshot(bool roots_only) const;
+  bool wait_all_dead(std::chrono::steady_clock::time_point deadline);
+
+  void make_timeout_queues() {
+    const std::size_t n = std::max<std::size_t>(1, sched.worker_count());
+    for (std::size_t i = 0; i < n; ++i)
+      timeouts_.push_back(std::make_unique<timeout_queue>(sched.io_executor(static_cast<std::uint32_t>(i))));
+  }
+
+  logger_function logger_;
+  std::vector<std::unique_ptr<timeout_queue>> timeouts_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<std::uint64_t> next_ref_{1};
+
+  mutable std::mutex table_mutex_;
+  process_base* table_head_ = nullptr;
+  process_base* table_tail_ = nullptr;
+  std::atomic<std::size_t> live_{0};
+  std::condition_variable all_dead_;
+
+  mutable std::mutex names_mutex_;
+  std::unordered_map<std::string, pid> names_;
+
+  std::atomic<bool> shutting_down_{false};
+};
+
+// A process: an inbox, a run loop that handles one item at a time, links,
+// monitors and an exit. Behaviours (gen_server) derive and handle messages.
+class process_base : public runnable {
+ public:
+  process_base(runtime_core& rt, const void* type_tag)
+      : id(rt.next_id()), rt(rt), type_tag(type_tag) {
+    home = rt.sched.pick_home();
+    io_home = home;
+  }
+  process_base(const process_base&) = delete;
+  process_base& operator=(const process_base&) = delete;
+
+  std::atomic<std::uint32_t> refs{1};  // the table's reference
+  const std::uint64_t id;
+  runtime_core& rt;
+  const void* const type_tag;  // which behaviour implementation this is
+  std::uint32_t io_home = 0;   // the worker whose io_context serves this process's timers and I/O
+  std::atomic<bool> alive{true};
+
+  // --- any thread ---
+
+  // Pushes an item, taking ownership; schedules the process if it was idle.
+  // False once the process has finished: the item is then destroyed and the
+  // caller answers for the dead process (noproc).
+  bool post(inbox_node* n) {
+    switch (inbox_.push(n)) {
+      case inbox::push_result::queued: return true;
+      case inbox::push_result::queued_was_idle: rt.sched.schedule(this); return true;
+      case inbox::push_result::closed: break;
+    }
+    delete n;
+    return false;
+  }
+  // As post, but refused as soon as the process is dead: messages to a dead
+  // process are never queued.
+  bool post_message(inbox_node* n) {
+    if (!alive.load(std::memory_order_acquire)) {
+      delete n;
+      return false;
+    }
+    return post(n);
+  }
+
+  // --- the process's own context ---
+
+  void run() override;
+
+  // Ends the process with `reason` (no terminate callback: behaviours call
+  // theirs first). Never call it from inside a running handler: post an exit
+  // signal to self instead.
+  void exit(exit_reason reason);
+
+  // An exit signal arrived (from a link or `otpp::exit`).
+  void handle_exit_signal(const pid& from, const exit_reason& reason);
+
+  // Releases the inbox and leaves the table; the last step of an exit.
+  void finalize() noexcept;
+
+  // Starts running messages after init; schedules if anything is waiting.
+  void release_after_init() {
+    if (!pending_.empty() || !inbox_.try_idle()) rt.sched.schedule(this);
+  }
+
+  process_extras& extras() {
+    if (!extras_) extras_ = std::make_unique<process_extras>();
+    return *extras_;
+  }
+  process_extras* extras_if() noexcept { return extras_.get(); }
+
+  pid self() { return pid(this); }
+
+  bool trap_exit = false;
+  bool suspended = false;  // a coroutine handler is awaiting: messages wait
+  bool exited = false;
+  bool zombie = false;     // dead, but a suspended coroutine is still unwinding
+  bool root = true;        // not linked to the process that started it
+  exit_reason reason;
+  pid parent;
+
+  // Queues a message taken from the inbox (used for trapped exit signals, so
+  // that they keep their place among messages).
+  void push_pending(inbox_node* n) noexcept { pending_.push(n); }
+
+  // Table links, guarded by runtime_core's table mutex.
+  process_base* table_prev = nullptr;
+  process_base* table_next = nullptr;
+
+  // The behaviour's hooks.
+  virtual void destroy_state() noexcept = 0;                        // destroy the user's object
+  virtual void on_exit_info(const pid& from, const exit_reason& r) = 0;  // trapped exit signal
+  virtual void on_down(down d) = 0;                                 // a monitor fired
+  virtual void on_message(message&& m) = 0;                         // an untyped info message
+  virtual ~process_base() = default;
+
+ private:
+  inbox inbox_;
+  node_fifo pending_;
+  std::unique_ptr<process_extras> extras_;
+};
+
+// ---- signal nodes ----
+
+struct exit_signal_node final : inbox_node {
+  pid from;
+  exit_reason reason;
+  exit_signal_node(pid f, exit_reason r) : inbox_node(true), from(std::move(f)), reason(std::move(r)) {}
+  void deliver(process_base& p) override { p.handle_exit_signal(from, reason); }
+};
+
+// A trapped exit signal, queued as a message.
+struct exit_info_node final : inbox_node {
+  pid from;
+  exit_reason reason;
+  exit_info_node(pid f, exit_reason r) : inbox_node(false), from(std::move(f)), reason(std::move(r)) {}
+  void deliver(process_base& p) override { p.on_exit_info(from, reason); }
+};
+
+struct link_node final : inbox_node {
+  pid from;
+  explicit link_node(pid f) : inbox_node(true), from(std::move(f)) {}
+  void deliver(process_base& p) override {
+    auto& links = p.extras().links;
+    if (std::find(links.begin(), links.end(), from) == links.end()) links.push_back(from);
+  }
+  void discard(process_base& p, const exit_reason&) noexcept override {
+    // Linking to a process that is gone: the linker gets `noproc`, as in Erlang.
+    if (auto* f = from.get()) {
+      try {
+        f->post(new exit_signal_node(p.self(), noproc));
+      } catch (...) {
+      }
+    }
+  }
+};
+
+struct unlink_node final : inbox_node {
+  pid from;
+  explicit unlink_node(pid f) : inbox_node(true), from(std::move(f)) {}
+  void deliver(process_base& p) override {
+    if (auto* x = p.extras_if()) std::erase(x->links, from);
+  }
+};
+
+struct down_node final : inbox_node {
+  down d;
+  explicit down_node(down dd) : inbox_node(false), d(std::move(dd)) {}
+  void deliver(process_base& p) override {
+    // A demonitored reference no longer delivers (as demonitor with flush).
+    auto* x = p.extras_if();
+    if (!x) return;
+    auto it = std::find(x->monitors.begin(), x->monitors.end(), d.ref);
+    if (it == x->monitors.end()) return;
+    x->monitors.erase(it);
+    p.on_down(std::move(d));
+  }
+};
+
+struct monitor_node final : inbox_node {
+  pid watcher;
+  std::uint64_t ref;
+  monitor_node(pid w, std::uint64_t r) : inbox_node(true), watcher(std::move(w)), ref(r) {}
+  void deliver(process_base& p) override {
+    p.extras().monitored_by.push_back({ref, watcher});
+  }
+  void discard(process_base& p, const exit_reason&) noexcept override {
+    if (auto* w = watcher.get()) {
+      try {
+        w->post_message(new down_node(down{ref, p.self(), noproc}));
+      } catch (...) {
+      }
+    }
+  }
+};
+
+struct demonitor_node final : inbox_node {
+  std::uint64_t ref;
+  explicit demonitor_node(std::uint64_t r) : inbox_node(true), ref(r) {}
+  void deliver(process_base& p) override {
+    if (auto* x = p.extras_if())
+      std::erase_if(x->monitored_by, [&](const auto& m) { return m.ref == ref; });
+  }
+};
+
+// A function to run in the process's context (the process's executor).
+template <class F>
+struct work_node final : inbox_node {
+  F f;
+  explicit work_node(F&& fn) : inbox_node(true), f(std::move(fn)) {}
+  void deliver(process_base& p) override {
+    (void)p;
+    f();
+  }
+};
+
+// Posts `n` to `target`, or destroys it if the target is gone. True if queued.
+inline bool post_or_drop(process_base* target, inbox_node* n) {
+  if (target) return target->post(n);
+  delete n;
+  return false;
+}
+
+// ---- implementations ----
+
+inline void retain(process_base* p) noexcept { p->refs.fetch_add(1, std::memory_order_relaxed); }
+inline void release(process_base* p) noexcept {
+  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+}
+inline std::uint64_t process_id(const process_base* p) noexcept { return p->id; }
+
+inline void process_base::run() {
+  process_base* const previous = std::exchange(current_process, this);
+  retain(this);
+  int budget = 256;  // items per turn, so that a busy process lets others run
+  for (;;) {
+    for (inbox_node* n = inbox_.take(); n;) {
+      inbox_node* next = n->next;
+      --budget;
+      if (n->control) {
+        n->deliver(*this);
+        delete n;
+      } else if (exited) {
+        n->discard(*this, reason);
+        delete n;
+      } else {
+        pending_.push(n);
+      }
+      n = next;
+    }
+    while (!exited && !suspended && budget > 0 && !pending_.empty()) {
+      --budget;
+      inbox_node* n = pending_.pop();
+      n->deliver(*this);
+      delete n;
+    }
+    if (exited && !zombie) {
+      finalize();
+      break;
+    }
+    const bool more = !exited && !suspended && !pending_.empty();
+    if (!more && inbox_.try_idle()) break;
+    if (budget <= 0) {
+      rt.sched.yield(this);
+      break;
+    }
+  }
+  current_process = previous;
+  release(this);
+}
+
+inline void process_base::exit(exit_reason why) {
+  if (exited) return;
+  if (why.what() == exit_reason::kind::kill) why = killed;
+  exited = true;
+  reason = why;
+  alive.store(false, std::memory_order_release);
+  pid me = self();
+
+  while (inbox_node* n = pending_.pop()) {
+    n->discard(*this, reason);
+    delete n;
+  }
+  std::unique_ptr<process_extras> x = std::move(extras_);
+  if (x) {
+    if (!x->name.empty()) rt.unregister_name(x->name, *this);
+    for (auto& slot : x->deferred) slot->fail(make_error_code(errc::exited), reason);
+    x->deferred.clear();
+  }
+  if (suspended) {
+    // A coroutine handler is awaiting: cancel what it waits for and keep the
+    // user's object alive until the frame has unwound.
+    zombie = true;
+    if (x) x->coroutine_cancel.emit(asio::cancellation_type::terminal);
+  } else {
+    destroy_state();
+  }
+  if (x) {
+    for (auto& l : x->links) post_or_drop(l.get(), new exit_signal_node(me, reason));
+    for (auto& m : x->monitored_by)
+      if (auto* w = m.watcher.get()) w->post_message(new down_node(down{m.ref, me, reason}));
+    if (zombie) {
+      // The cancellation signal must outlive the frame it is connected to.
+      x->links.clear();
+      x->monitored_by.clear();
+      extras_ = std::move(x);
+    }
+  }
+  rt.on_dead();
+}
+
+inline void process_base::finalize() noexcept {
+  for (inbox_node* n = inbox_.close(); n;) {
+    inbox_node* next = n->next;
+    n->discard(*this, reason);
+    delete n;
+    n = next;
+  }
+  extras_.reset();
+  rt.remove(*this);
+}
+
+inline void process_base::handle_exit_signal(const pid& from, const exit_reason& why) {
+  if (exited) return;
+  if (why.what() == exit_reason::kind::kill) {
+    exit(killed);
+    return;
+  }
+  if (trap_exit) {
+    pending_.push(new exit_info_node(from, why));
+    return;
+  }
+  if (why.is_normal()) return;  // a normal exit signal does not kill, as in Erlang
+  exit(why);
+}
+
+// ---- runtime_core ----
+
+inline void runtime_core::add(process_base& p) {
+  retain(&p);  // the table's own reference, besides the creator's
+  std::lock_guard lock(table_mutex_);
+  p.table_prev = table_tail_;
+  p.table_next = nullptr;
+  if (table_tail_) table_tail_->table_next = &p; else table_head_ = &p;
+  table_tail_ = &p;
+  live_.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline void runtime_core::remove(process_base& p) noexcept {
+  {
+    std::lock_guard lock(table_mutex_);
+    if (p.table_prev) p.table_prev->table_next = p.table_next; else table_head_ = p.table_next;
+    if (p.table_next) p.table_next->table_prev = p.table_prev; else table_tail_ = p.table_prev;
+    p.table_prev = p.table_next = nullptr;
+  }
+  release(&p);
+}
+
+inline void runtime_core::on_dead() noexcept {
+  if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard lock(table_mutex_);
+    all_dead_.notify_all();
+  }
+}
+
+inline bool runtime_core::register_name(const std::string& name, process_base& p, pid& holder) {
+  std::lock_guard lock(names_mutex_);
+  auto [it, inserted] = names_.try_emplace(name, pid(&p));
+  if (inserted) return true;
+  if (!it->second.get()->alive.load(std::memory_order_acquire)) {
+    it->second = pid(&p);  // the holder is dead and about to unregister
+    return true;
+  }
+  holder = it->second;
+  return false;
+}
+
+inline void runtime_core::unregister_name(const std::string& name, process_base& p) noexcept {
+  std::lock_guard lock(names_mutex_);
+  auto it = names_.find(name);
+  if (it != names_.end() && it->second.get() == &p) names_.erase(it);
+}
+
+inline pid runtime_core::whereis(std::string_view name) const {
+  std::lock_guard lock(names_mutex_);
+  auto it = names_.find(std::string(name));
+  if (it == names_.end() || !it->second.get()->alive.load(std::memory_order_acquire)) return {};
+  return it->second;
+}
+
+inline std::vector<pid> runtime_core::snapshot(bool roots_only) const {
+  std::vector<pid> out;
+  std::lock_guard lock(table_mutex_);
+  for (process_base* p = table_tail_; p; p = p->table_prev)  // newest first
+    if (p->alive.load(std::memory_order_acquire) && (!roots_only || p->root))
+      out.emplace_back(p);
+  return out;
+}
+
+inline bool runtime_core::wait_all_dead(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(table_mutex_);
+  return all_dead_.wait_until(lock, deadline, [&] { return live_count() == 0; });
+}
+
+inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
+  if (shutting_down_.exchange(true)) return;
+  if (sched.owns_this_thread())
+    log(log_level::error, "otpp::runtime destroyed from one of its own workers; it cannot wait there");
+  // Root processes get `shutdown` from the runtime, newest first, as a parent
+  // would send it; trapping gen_servers run terminate. Linked children go
+  // with their parents.
+  for (auto& p : snapshot(true)) post_or_drop(p.get(), new exit_signal_node(pid(), exit_reason(exit_reason::kind::shutdown)));
+  if (!wait_all_dead(std::chrono::steady_clock::now() + grace)) {
+    for (auto& p : snapshot(false)) post_or_drop(p.get(), new exit_signal_node(pid(), exit_reason(exit_reason::kind::kill)));
+    if (!wait_all_dead(std::chrono::steady_clock::now() + grace))
+      log(log_level::error, "otpp::runtime: processes still running after kill; stopping anyway");
+  }
+  sched.stop();
+  timeouts_.clear();
+  // Pending handlers (timers, suspended coroutine frames) go with the workers'
+  // io_contexts; then any process still in the table is closed.
+  sched.destroy_workers();
+  for (;;) {
+    pid p;
+    {
+      std::lock_guard lock(table_mutex_);
+      if (!table_head_) break;
+      p = pid(table_head_);
+    }
+    process_base* raw = p.get();
+    if (!raw->exited) {
+      raw->exited = true;
+      raw->alive.store(false);
+    }
+    if (raw->zombie) {
+      raw->zombie = false;
+      raw->destroy_state();
+    }
+    raw->finalize();
+  }
+}
+
+}  // namespace detail
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_DETAIL_PROCESS_BASE_HPP

@@ -1,0 +1,142 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_DETAIL_REPLY_SLOT_HPP
+#define OTPP_DETAIL_REPLY_SLOT_HPP
+
+#include <otpp/config.hpp>
+#include <otpp/error.hpp>
+#include <otpp/exit_reason.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+
+OTPP_BEGIN_NAMESPACE
+namespace detail {
+
+// What waits for a reply: refcounted and completed exactly once, by the reply,
+// a timeout, a cancellation, or the server's exit, whichever comes first.
+struct reply_slot {
+  std::atomic<std::uint32_t> refs{1};
+  std::atomic<bool> completed{false};
+
+  virtual ~reply_slot() = default;
+  // Completes with `code` (and `reason` for errc::exited) if still pending.
+  virtual void fail(error_code code, const exit_reason& reason) = 0;
+
+  bool try_claim() noexcept {
+    bool expected = false;
+    return completed.compare_exchange_strong(expected, true, std::memory_order_acq_rel);
+  }
+  bool done() const noexcept { return completed.load(std::memory_order_acquire); }
+
+  friend void intrusive_ptr_add_ref(reply_slot* s) noexcept {
+    s->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  friend void intrusive_ptr_release(reply_slot* s) noexcept {
+    if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+  }
+};
+using reply_slot_ptr = boost::intrusive_ptr<reply_slot>;
+
+// An entry in a timeout queue: a pending asynchronous call with a deadline.
+struct timed_entry {
+  timed_entry* prev = nullptr;
+  timed_entry* next = nullptr;
+  std::chrono::steady_clock::time_point deadline;
+  bool linked = false;
+  virtual reply_slot& slot() noexcept = 0;
+
+ protected:
+  ~timed_entry() = default;
+};
+
+// Deadlines of asynchronous calls on one worker, behind one Asio timer. The
+// timer is re-armed only when a deadline earlier than the armed one arrives,
+// so a stream of calls with the default 5 s timeout costs a list insert and
+// unlink each, not a timer-queue operation.
+class timeout_queue {
+ public:
+  explicit timeout_queue(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+
+  void add(timed_entry& e) {
+    intrusive_ptr_add_ref(&e.slot());
+    std::lock_guard lock(mutex_);
+    e.prev = nullptr;
+    e.next = head_;
+    if (head_) head_->prev = &e;
+    head_ = &e;
+    e.linked = true;
+    if (e.deadline < armed_) arm(e.deadline);
+  }
+
+  void remove(timed_entry& e) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      if (!e.linked) return;
+      unlink(e);
+    }
+    intrusive_ptr_release(&e.slot());
+  }
+
+ private:
+  void unlink(timed_entry& e) noexcept {
+    if (e.prev) e.prev->next = e.next; else head_ = e.next;
+    if (e.next) e.next->prev = e.prev;
+    e.prev = e.next = nullptr;
+    e.linked = false;
+  }
+
+  void arm(std::chrono::steady_clock::time_point at) {
+    armed_ = at;
+    timer_.expires_at(at);
+    timer_.async_wait([this, at](const error_code& ec) {
+      if (ec != asio::error::operation_aborted) expire(at);
+    });
+  }
+
+  void expire(std::chrono::steady_clock::time_point fired_for) {
+    timed_entry* due = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (fired_for != armed_) return;  // re-armed meanwhile
+      const auto now = std::chrono::steady_clock::now();
+      auto earliest = std::chrono::steady_clock::time_point::max();
+      for (timed_entry* e = head_; e;) {
+        timed_entry* n = e->next;
+        if (e->deadline <= now) {
+          unlink(*e);
+          e->next = due;
+          due = e;
+        } else if (e->deadline < earliest) {
+          earliest = e->deadline;
+        }
+        e = n;
+      }
+      armed_ = std::chrono::steady_clock::time_point::max();
+      if (earliest != std::chrono::steady_clock::time_point::max()) arm(earliest);
+    }
+    while (due) {
+      timed_entry* n = due->next;
+      reply_slot& s = due->slot();
+      s.fail(make_error_code(errc::timeout), {});
+      intrusive_ptr_release(&s);
+      due = n;
+    }
+  }
+
+  std::mutex mutex_;
+  timed_entry* head_ = nullptr;
+  std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max();
+  asio::steady_timer timer_;
+};
+
+}  // namespace detail
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_DETAIL_REPLY_SLOT_HPP

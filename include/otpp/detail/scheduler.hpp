@@ -1,0 +1,312 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_DETAIL_SCHEDULER_HPP
+#define OTPP_DETAIL_SCHEDULER_HPP
+
+#include <otpp/config.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+OTPP_BEGIN_NAMESPACE
+namespace detail {
+
+// Something a worker can run: a process with messages, or a function task.
+struct runnable {
+  runnable* next_runnable = nullptr;
+  std::uint32_t home = 0;  // the worker it last ran on; where a wake-up from outside sends it
+  virtual void run() = 0;
+  // Dropped without running (the runtime is gone); tasks free themselves.
+  virtual void discard() noexcept {}
+
+ protected:
+  ~runnable() = default;
+};
+
+// A FIFO of runnables linked through `next_runnable`.
+struct runnable_fifo {
+  runnable* head = nullptr;
+  runnable* tail = nullptr;
+  std::size_t size = 0;
+
+  void push(runnable* r) noexcept {
+    r->next_runnable = nullptr;
+    if (tail) tail->next_runnable = r; else head = r;
+    tail = r;
+    ++size;
+  }
+  runnable* pop() noexcept {
+    runnable* r = head;
+    if (r) {
+      head = r->next_runnable;
+      if (!head) tail = nullptr;
+      --size;
+    }
+    return r;
+  }
+};
+
+class scheduler;
+
+// One worker thread: its own io_context (timers and I/O of the processes
+// homed here), a run queue other workers may steal from, and a one-slot
+// "run next" that holds the process most recently woken by this thread.
+// The slot is what makes a call round trip stay on one thread: the woken
+// server runs right after the caller suspends, with no queue and no wake-up.
+struct worker {
+  scheduler* owner = nullptr;
+  std::uint32_t index = 0;
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::thread thread;
+
+  std::mutex mutex;  // guards queue
+  runnable_fifo queue;
+  std::atomic<std::size_t> queued{0};
+  runnable* next = nullptr;  // owner thread only
+  std::atomic<bool> sleeping{false};
+  unsigned tick = 0;
+};
+
+// The worker the calling thread is, or null on any other thread.
+inline thread_local worker* this_worker = nullptr;
+
+// Places runnables on workers (or, on a user-supplied executor, posts them
+// there) and runs the workers' loops.
+class scheduler {
+ public:
+  // Runs on `threads` workers of its own.
+  explicit scheduler(unsigned threads) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    workers_.reserve(threads);
+    for (unsigned i = 0; i < threads; ++i) {
+      auto w = std::make_unique<worker>();
+      w->owner = this;
+      w->index = i;
+      w->guard.emplace(w->ioc.get_executor());
+      workers_.push_back(std::move(w));
+    }
+    for (auto& w : workers_) {
+      worker* wp = w.get();
+      wp->thread = std::thread([this, wp] { main_loop(*wp); });
+    }
+  }
+
+  // Runs everything on `ex` (processes then sit behind their own scheduled flag).
+  explicit scheduler(asio::any_io_executor ex) : user_executor_(std::move(ex)) {}
+
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  ~scheduler() { stop(); }
+
+  // Stops and joins the workers. Pending handlers of their io_contexts are
+  // destroyed with the workers.
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    for (auto& w : workers_) wake(*w);
+    for (auto& w : workers_)
+      if (w->thread.joinable()) w->thread.join();
+  }
+
+  // Destroys the workers and their io_contexts (after stop()), dropping what
+  // was still queued.
+  void destroy_workers() {
+    for (auto& w : workers_) {
+      if (runnable* r = std::exchange(w->next, nullptr)) r->discard();
+      while (runnable* r = w->queue.pop()) r->discard();
+    }
+    workers_.clear();
+  }
+
+  bool owns_this_thread() const noexcept { return this_worker && this_worker->owner == this; }
+  std::size_t worker_count() const noexcept { return workers_.size(); }
+
+  // A home for a new runnable: the spawning worker, else round-robin.
+  std::uint32_t pick_home() noexcept {
+    if (owns_this_thread()) return this_worker->index;
+    if (workers_.empty()) return 0;
+    return static_cast<std::uint32_t>(round_robin_.fetch_add(1, std::memory_order_relaxed) %
+                                      workers_.size());
+  }
+
+  // The executor for timers and I/O of runnables homed on `home`.
+  asio::any_io_executor io_executor(std::uint32_t home) const {
+    if (user_executor_) return user_executor_;
+    return workers_[home % workers_.size()]->ioc.get_executor();
+  }
+
+  // Makes `r` run soon. On a worker it goes to that worker's run-next slot
+  // (wake-affine); from any other thread to its home worker's queue.
+  void schedule(runnable* r) {
+    if (user_executor_) {
+      asio::post(user_executor_, [r] { r->run(); });
+      return;
+    }
+    if (worker* w = this_worker; w && w->owner == this) {
+      r->home = w->index;
+      if (runnable* previous = std::exchange(w->next, r)) {
+        push(*w, previous);
+        if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one_sleeper(w->index);
+      }
+      return;
+    }
+    worker& h = *workers_[r->home % workers_.size()];
+    push(h, r);
+    wake(h);
+  }
+
+  // Makes `r` run after what is already queued: a process that used up its
+  // turn goes to the back, where idle workers may also steal it.
+  void yield(runnable* r) {
+    if (user_executor_) {
+      asio::post(user_executor_, [r] { r->run(); });
+      return;
+    }
+    if (worker* w = this_worker; w && w->owner == this) {
+      push(*w, r);
+      if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one_sleeper(w->index);
+      return;
+    }
+    schedule(r);
+  }
+
+  // Runs the calling worker's loop until `done()` is true or `deadline`
+  // passes; a blocking call made inside a handler waits this way so that the
+  // worker keeps running other processes meanwhile. `notify(w)` must be
+  // called after `done()` becomes true.
+  template <class Done>
+  void run_until(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
+    loop(w, done, deadline);
+  }
+
+  // Wakes `w` if it sleeps, so that it re-checks its queue and `done()`.
+  void wake(worker& w) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (w.sleeping.load(std::memory_order_seq_cst) && w.sleeping.exchange(false))
+      asio::post(w.ioc, [] {});
+  }
+
+ private:
+  void main_loop(worker& w) {
+    this_worker = &w;
+    loop(w, [this] { return stopping_.load(std::memory_order_relaxed); },
+         std::chrono::steady_clock::time_point::max());
+    w.guard.reset();
+    this_worker = nullptr;
+  }
+
+  void push(worker& w, runnable* r) {
+    {
+      std::lock_guard lock(w.mutex);
+      w.queue.push(r);
+      w.queued.store(w.queue.size, std::memory_order_relaxed);
+    }
+  }
+
+  runnable* pop(worker& w) {
+    if (w.queued.load(std::memory_order_relaxed) == 0) return nullptr;
+    std::lock_guard lock(w.mutex);
+    runnable* r = w.queue.pop();
+    w.queued.store(w.queue.size, std::memory_order_relaxed);
+    return r;
+  }
+
+  // Takes half of another worker's queue (at least one runnable).
+  runnable* steal(worker& thief) {
+    const std::size_t n = workers_.size();
+    for (std::size_t k = 1; k < n; ++k) {
+      worker& victim = *workers_[(thief.index + k) % n];
+      if (victim.queued.load(std::memory_order_relaxed) == 0) continue;
+      runnable_fifo taken;
+      {
+        std::lock_guard lock(victim.mutex);
+        std::size_t count = (victim.queue.size + 1) / 2;
+        while (count-- > 0) taken.push(victim.queue.pop());
+        victim.queued.store(victim.queue.size, std::memory_order_relaxed);
+      }
+      runnable* first = taken.pop();
+      if (!first) continue;
+      if (taken.size) {
+        std::lock_guard lock(thief.mutex);
+        while (runnable* r = taken.pop()) thief.queue.push(r);
+        thief.queued.store(thief.queue.size, std::memory_order_relaxed);
+      }
+      return first;
+    }
+    return nullptr;
+  }
+
+  void wake_one_sleeper(std::uint32_t except) {
+    const std::size_t n = workers_.size();
+    for (std::size_t k = 1; k < n; ++k) {
+      worker& w = *workers_[(except + k) % n];
+      if (w.sleeping.load(std::memory_order_relaxed)) {
+        wake(w);
+        return;
+      }
+    }
+  }
+
+  template <class Done>
+  void loop(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      if (done()) return;
+      runnable* r = nullptr;
+      // Every so often look at the queue and the io_context first, so that
+      // two processes that keep waking each other through the run-next slot
+      // cannot starve the rest.
+      if (++w.tick % 61 == 0) {
+        w.ioc.poll();
+        r = pop(w);
+      }
+      if (!r) r = std::exchange(w.next, nullptr);
+      if (!r) r = pop(w);
+      if (!r) {
+        if (w.ioc.poll() > 0) continue;
+        r = steal(w);
+      }
+      if (r) {
+        r->home = w.index;
+        r->run();
+        continue;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return;
+      // Sleep until a timer, I/O, or a wake-up post. Dekker-style with
+      // schedule(): either it sees `sleeping` or we see its push.
+      w.sleeping.store(true, std::memory_order_seq_cst);
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (w.queued.load(std::memory_order_seq_cst) == 0 && !done() &&
+          !stopping_.load(std::memory_order_seq_cst)) {
+        if (deadline == std::chrono::steady_clock::time_point::max())
+          w.ioc.run_one();
+        else
+          w.ioc.run_one_until(deadline);
+      }
+      w.sleeping.store(false, std::memory_order_seq_cst);
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
+  std::vector<std::unique_ptr<worker>> workers_;
+  asio::any_io_executor user_executor_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> sleepers_{0};
+  std::atomic<std::uint32_t> round_robin_{0};
+};
+
+}  // namespace detail
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_DETAIL_SCHEDULER_HPP

@@ -1,0 +1,478 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_DETAIL_SERVER_PROCESS_HPP
+#define OTPP_DETAIL_SERVER_PROCESS_HPP
+
+// The process behind a gen_server<Impl>: message nodes, dispatch to the
+// callbacks, coroutine handlers, idle timeout, terminate. Included by
+// gen_server.hpp after the public types it uses.
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <new>
+
+OTPP_BEGIN_NAMESPACE
+namespace detail {
+
+// ---- what Impl provides ----
+
+template <class Impl, class M>
+concept has_handle_call_plain = requires(Impl& i, M&& m) { i.handle_call(std::move(m)); };
+template <class Impl, class M>
+concept has_handle_call_from = requires(Impl& i, M&& m, from<typename M::reply_type> f) {
+  i.handle_call(std::move(m), f);
+};
+template <class Impl, class M>
+concept has_handle_call = has_handle_call_plain<Impl, M> || has_handle_call_from<Impl, M>;
+template <class Impl, class M>
+concept has_handle_cast = requires(Impl& i, M&& m) { i.handle_cast(std::move(m)); };
+template <class Impl, class M>
+concept has_handle_info = requires(Impl& i, M&& m) { i.handle_info(std::move(m)); };
+template <class Impl, class C>
+concept has_handle_continue = requires(Impl& i, C&& c) { i.handle_continue(std::move(c)); };
+template <class Impl>
+concept has_init = requires(Impl& i) { i.init(); };
+template <class Impl>
+concept has_terminate = requires(Impl& i, const exit_reason& r) { i.terminate(r); };
+
+template <class T>
+struct awaitable_traits : std::false_type {};
+template <class T, class Ex>
+struct awaitable_traits<asio::awaitable<T, Ex>> : std::true_type {
+  using value_type = T;
+};
+
+// ---- nodes ----
+
+template <class Impl, class M>
+struct call_node final : inbox_node {
+  using R = typename M::reply_type;
+  M msg;
+  boost::intrusive_ptr<call_state<R>> state;
+  call_node(M m, boost::intrusive_ptr<call_state<R>> s)
+      : inbox_node(false), msg(std::move(m)), state(std::move(s)) {}
+  void deliver(process_base& p) override {
+    static_cast<server_process<Impl>&>(p).on_call(std::move(msg), std::move(state));
+  }
+  void discard(process_base&, const exit_reason& why) noexcept override {
+    state->fail(make_error_code(errc::exited), why);
+  }
+};
+
+template <class Impl, class M>
+struct cast_node final : inbox_node {
+  M msg;
+  explicit cast_node(M m) : inbox_node(false), msg(std::move(m)) {}
+  void deliver(process_base& p) override {
+    static_cast<server_process<Impl>&>(p).on_cast(std::move(msg));
+  }
+};
+
+template <class Impl, class M>
+struct info_node final : inbox_node {
+  M msg;
+  explicit info_node(M m) : inbox_node(false), msg(std::move(m)) {}
+  void deliver(process_base& p) override {
+    static_cast<server_process<Impl>&>(p).on_info(std::move(msg));
+  }
+};
+
+template <class Impl, class C>
+struct continue_node final : inbox_node {
+  C arg;
+  explicit continue_node(C c) : inbox_node(false), arg(std::move(c)) {}
+  void deliver(process_base& p) override {
+    static_cast<server_process<Impl>&>(p).on_continue(std::move(arg));
+  }
+};
+
+template <class Impl>
+struct stop_node final : inbox_node {
+  exit_reason reason;
+  boost::intrusive_ptr<call_state<void>> state;
+  stop_node(exit_reason r, boost::intrusive_ptr<call_state<void>> s)
+      : inbox_node(false), reason(std::move(r)), state(std::move(s)) {}
+  void deliver(process_base& p) override {
+    static_cast<server_process<Impl>&>(p).stop_server(reason);
+    state->try_reply({});
+  }
+  void discard(process_base&, const exit_reason& why) noexcept override {
+    state->fail(make_error_code(errc::exited), why);
+  }
+};
+
+// ---- the process ----
+
+template <class Impl>
+class server_process final : public process_base {
+ public:
+  explicit server_process(runtime_core& rt) : process_base(rt, &impl_tag<Impl>) {}
+  ~server_process() override { destroy_state(); }
+
+  Impl& impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
+
+  template <class... Args>
+  void construct(Args&&... args) {
+    ::new (static_cast<void*>(storage_)) Impl(std::forward<Args>(args)...);
+    constructed_ = true;
+  }
+
+  // Runs init; returns the continuation to run first, if any. False: init
+  // declined (ignore) or stopped; `failure` says why.
+  enum class init_outcome { ok, ignored, stopped };
+  init_outcome run_init(exit_reason& failure) {
+    if constexpr (has_init<Impl>) {
+      using result_t = decltype(impl().init());
+      if constexpr (std::is_void_v<result_t>) {
+        impl().init();
+      } else {
+        init_result r = impl().init();
+        auto& v = r.get();
+        if (auto* s = std::get_if<stop_result>(&v)) {
+          failure = s->reason;
+          return init_outcome::stopped;
+        }
+        if (std::holds_alternative<ignore_result>(v)) return init_outcome::ignored;
+        auto& o = std::get<ok_result>(v);
+        if (o.idle != infinity) set_idle_timeout(o.idle);
+        if (o.next) push_pending(o.next.release().release());
+      }
+    }
+    return init_outcome::ok;
+  }
+
+  // ---- message handlers ----
+
+  template <class M>
+  void on_call(M&& m, boost::intrusive_ptr<call_state<typename M::reply_type>> st) {
+    using R = typename M::reply_type;
+    touch();
+    // While the handler runs, a crash or stop fails this call with `exited`.
+    current_call_ = st.get();
+    try {
+      auto invoke = [&]() -> decltype(auto) {
+        if constexpr (has_handle_call_from<Impl, M>)
+          return impl().handle_call(std::move(m), from<R>(st));
+        else
+          return impl().handle_call(std::move(m));
+      };
+      using result_t = decltype(invoke());
+      if constexpr (awaitable_traits<result_t>::value) {
+        defer(st);
+        current_call_ = nullptr;
+        using value_t = typename awaitable_traits<result_t>::value_type;
+        start_coroutine<value_t>(invoke(), [this, st](auto&&... v) {
+          if constexpr (sizeof...(v) == 0)
+            st->try_reply({});
+          else
+            apply_call(st, std::forward<decltype(v)>(v)...);
+        });
+      } else if constexpr (std::is_void_v<result_t>) {
+        static_assert(std::is_void_v<R>, "handle_call returns nothing but the reply type is not void");
+        invoke();
+        st->try_reply({});
+      } else {
+        apply_call(st, invoke());
+      }
+    } catch (...) {
+      crash(std::current_exception());
+    }
+    current_call_ = nullptr;
+  }
+
+  template <class M>
+  void on_cast(M&& m) {
+    touch();
+    run_handler([&]() -> decltype(auto) { return impl().handle_cast(std::move(m)); });
+  }
+
+  template <class M>
+  void on_info(M&& m) {
+    if constexpr (!std::is_same_v<std::decay_t<M>, idle_timeout>) touch();
+    if constexpr (has_handle_info<Impl, M>) {
+      run_handler([&]() -> decltype(auto) { return impl().handle_info(std::move(m)); });
+    } else if constexpr (has_handle_info<Impl, message>) {
+      run_handler([&]() -> decltype(auto) { return impl().handle_info(message(std::move(m))); });
+    } else {
+      unhandled(typeid(M).name());
+    }
+  }
+
+  template <class C>
+  void on_continue(C&& c) {
+    run_handler([&]() -> decltype(auto) { return impl().handle_continue(std::move(c)); });
+  }
+
+  // gen_server:stop/3 and {stop, ...} results: terminate, then exit.
+  void stop_server(exit_reason reason) {
+    if (exited) return;
+    if constexpr (has_terminate<Impl>) {
+      try {
+        impl().terminate(reason);
+      } catch (...) {
+        reason = exit_reason::from_exception(std::current_exception());
+      }
+    }
+    if (reason.is_abnormal()) report(reason);
+    if (current_call_) defer(current_call_);
+    exit(std::move(reason));
+  }
+
+  // ---- process_base hooks ----
+
+  void destroy_state() noexcept override {
+    idle_.reset();
+    if (constructed_) {
+      constructed_ = false;
+      impl().~Impl();
+    }
+  }
+
+  void on_exit_info(const pid& from_pid, const exit_reason& r) override {
+    // The parent's (or the runtime's) exit signal stops a trapping server,
+    // with terminate, as gen_server does for its parent's 'EXIT'.
+    if (!from_pid || from_pid == parent) {
+      stop_server(r);
+      return;
+    }
+    on_info(exit_signal{from_pid, r});
+  }
+  void on_down(down d) override { on_info(std::move(d)); }
+  void on_message(message&& m) override {
+    touch();
+    if constexpr (has_handle_info<Impl, message>)
+      run_handler([&]() -> decltype(auto) { return impl().handle_info(std::move(m)); });
+    else
+      unhandled(m.type().name());
+  }
+
+  void set_idle_timeout(timeout_type after) {
+    if (!idle_) idle_ = std::make_unique<idle_state>(rt.sched.io_executor(io_home));
+    idle_->after = after;
+    idle_->last = std::chrono::steady_clock::now();
+    idle_->fired = false;
+    arm_idle(idle_->last + after);
+  }
+
+ private:
+  template <class R, class... V>
+  static call_result<R> reply_or_value(V&&... v) {
+    if constexpr (std::is_void_v<R>) return noreply_result{};
+    else return reply_result<R>{R(std::forward<V>(v)...)};
+  }
+
+  // Applies what handle_call returned: a reply value or a call_result.
+  template <class R, class X>
+  void apply_call(const boost::intrusive_ptr<call_state<R>>& st, X&& x) {
+    if constexpr (!std::is_same_v<std::decay_t<X>, call_result<R>>) {
+      if constexpr (!std::is_void_v<R> && std::is_convertible_v<X, R>)
+        st->try_reply(R(std::forward<X>(x)));
+      else
+        apply_call(st, call_result<R>(std::forward<X>(x)));
+    } else {
+      auto& v = x.get();
+      if constexpr (!std::is_void_v<R>) {
+        if (auto* r = std::get_if<reply_result<R>>(&v)) {
+          st->try_reply(std::move(r->value));
+          return;
+        }
+        if (auto* s = std::get_if<stop_reply_result<R>>(&v)) {
+          st->try_reply(std::move(s->value));
+          stop_server(std::move(s->reason));
+          return;
+        }
+      }
+      if (auto* n = std::get_if<noreply_result>(&v)) {
+        if (!st->done()) defer(st);
+        run_continuation(std::move(n->next));
+        return;
+      }
+      if (auto* s = std::get_if<stop_result>(&v)) {
+        defer(st);
+        stop_server(std::move(s->reason));
+      }
+    }
+  }
+
+  // Runs a cast/info/continue handler and applies its result.
+  template <class F>
+  void run_handler(F&& f) {
+    try {
+      using result_t = decltype(f());
+      if constexpr (awaitable_traits<result_t>::value) {
+        using value_t = typename awaitable_traits<result_t>::value_type;
+        start_coroutine<value_t>(f(), [this](auto&&... v) {
+          if constexpr (sizeof...(v) != 0) apply_cast(cast_result(std::forward<decltype(v)>(v)...));
+        });
+      } else if constexpr (std::is_void_v<result_t>) {
+        f();
+      } else {
+        apply_cast(cast_result(f()));
+      }
+    } catch (...) {
+      crash(std::current_exception());
+    }
+  }
+
+  void apply_cast(cast_result r) {
+    auto& v = r.get();
+    if (auto* s = std::get_if<stop_result>(&v)) {
+      stop_server(std::move(s->reason));
+      return;
+    }
+    run_continuation(std::move(std::get<noreply_result>(v).next));
+  }
+
+  // handle_continue runs at once, before any other message.
+  void run_continuation(continuation c) {
+    if (c && !exited) c.release()->deliver(*this);
+  }
+
+  // Runs a coroutine handler; the server takes no message until it is done.
+  template <class T, class Done>
+  void start_coroutine(asio::awaitable<T> aw, Done done) {
+    suspended = true;
+    auto& sig = extras().coroutine_cancel;
+    auto complete = [this, keep = pid(this), done = std::move(done)](std::exception_ptr e,
+                                                                   auto&&... v) mutable {
+      suspended = false;
+      if (zombie) {  // killed while suspended: the frame has unwound
+        zombie = false;
+        destroy_state();
+        return;
+      }
+      if (exited) return;
+      if (e) {
+        crash(e);
+        return;
+      }
+      try {
+        done(std::forward<decltype(v)>(v)...);
+      } catch (...) {
+        crash(std::current_exception());
+      }
+    };
+    asio::co_spawn(basic_executor(&rt, this), std::move(aw),
+                   asio::bind_cancellation_slot(sig.slot(), std::move(complete)));
+  }
+
+  void defer(reply_slot* s) {
+    auto& d = extras().deferred;
+    if (d.size() >= 64 && (d.size() & (d.size() - 1)) == 0)
+      std::erase_if(d, [](const reply_slot_ptr& p) { return p->done(); });
+    d.emplace_back(s);
+  }
+  template <class R>
+  void defer(const boost::intrusive_ptr<call_state<R>>& s) {
+    defer(static_cast<reply_slot*>(s.get()));
+  }
+
+  void crash(std::exception_ptr e) { stop_server(exit_reason::from_exception(e)); }
+
+  void report(const exit_reason& reason) {
+    rt.log(log_level::error, fmt::format("gen_server {} ({}) terminating, reason: {}", self(),
+                                         demangle(typeid(Impl).name()), reason));
+  }
+
+  void unhandled(const char* type_name) {
+    rt.log(log_level::warning, fmt::format("gen_server {} ({}) received an unhandled info message of type {}",
+                                           self(), demangle(typeid(Impl).name()), demangle(type_name)));
+  }
+
+  // ---- idle timeout ----
+
+  struct idle_state {
+    explicit idle_state(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    timeout_type after{};
+    std::chrono::steady_clock::time_point last;
+    bool armed = false;
+    bool fired = false;
+  };
+
+  // A message arrived: the idle wait starts over. The timer is not moved on
+  // every message; when it fires early it re-arms for the remaining time.
+  void touch() {
+    if (!idle_) return;
+    idle_->last = std::chrono::steady_clock::now();
+    idle_->fired = false;
+    if (!idle_->armed) arm_idle(idle_->last + idle_->after);
+  }
+
+  void arm_idle(std::chrono::steady_clock::time_point at) {
+    idle_->armed = true;
+    idle_->timer.expires_at(at);
+    idle_->timer.async_wait(asio::bind_executor(basic_executor(&rt, this), [this](const error_code& ec) {
+      if (!idle_) return;
+      idle_->armed = false;
+      if (ec || exited || idle_->fired) return;
+      const auto due = idle_->last + idle_->after;
+      if (std::chrono::steady_clock::now() < due) {
+        arm_idle(due);
+        return;
+      }
+      idle_->fired = true;
+      push_pending(new info_node<Impl, idle_timeout>(idle_timeout{}));
+    }));
+  }
+
+  alignas(Impl) unsigned char storage_[sizeof(Impl)];
+  bool constructed_ = false;
+  reply_slot* current_call_ = nullptr;
+  std::unique_ptr<idle_state> idle_;
+};
+
+// Creates the process, registers its name, runs Impl's constructor and init
+// on the calling thread with the new process as `self()`, then lets it run.
+template <class Impl, class... Args>
+server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_parent, Args&&... args) {
+  static_assert(std::is_base_of_v<gen_server<Impl>, Impl>,
+                "start<Impl>: Impl must derive from otpp::gen_server<Impl>");
+  auto* p = new server_process<Impl>(rt);
+  pid me(p, false);
+  if (!reg_name.empty()) {
+    pid holder;
+    if (!rt.register_name(reg_name, *p, holder)) {
+      p->exited = true;
+      p->alive.store(false);
+      throw start_error(make_error_code(errc::already_started), normal, holder);
+    }
+    p->extras().name = std::move(reg_name);
+  }
+  rt.add(*p);
+  process_base* const parent = current_process;
+  if (parent) p->parent = parent->self();
+  if (link_parent && parent) {
+    p->root = false;
+    p->extras().links.push_back(parent->self());
+    parent->extras().links.push_back(me);
+  }
+  using outcome = typename server_process<Impl>::init_outcome;
+  outcome result = outcome::ok;
+  exit_reason failure;
+  current_process = p;
+  try {
+    p->construct(std::forward<Args>(args)...);
+    result = p->run_init(failure);
+  } catch (...) {
+    failure = exit_reason::from_exception(std::current_exception());
+    result = outcome::stopped;
+  }
+  if (result != outcome::ok) {
+    p->exit(result == outcome::ignored ? normal : failure);
+    p->finalize();
+  }
+  current_process = parent;
+  if (result == outcome::stopped)
+    throw start_error(make_error_code(errc::init_failed), failure);
+  if (result == outcome::ignored) return {};
+  p->release_after_init();
+  return server_ref<Impl>(std::move(me));
+}
+
+}  // namespace detail
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_DETAIL_SERVER_PROCESS_HPP
