@@ -191,17 +191,24 @@ inline void unlink(const pid& other) {
 inline monitor_ref monitor(const pid& target) {
   auto& me = detail::require_process("monitor");
   const monitor_ref ref = me.rt.next_ref();
-  me.extras().monitors.push_back(ref);
+  me.extras().monitors.push_back({ref, target});
   if (!target || !target.get()->post(new detail::monitor_node(me.self(), ref)))
     me.post(new detail::down_node(down{ref, target, noproc}));
   return ref;
 }
 
-/// Removes a monitor, as erlang:demonitor(Ref, [flush]): no `down` for it is
-/// delivered afterwards, even one already queued.
-inline void demonitor(monitor_ref ref, const pid& target) {
+/// Removes a monitor of the calling process, as erlang:demonitor(Ref, [flush]):
+/// no `down` for it is delivered afterwards, even one already queued.
+/// Unknown references are ignored.
+inline void demonitor(monitor_ref ref) {
   auto& me = detail::require_process("demonitor");
-  if (auto* x = me.extras_if()) std::erase(x->monitors, ref);
+  auto* x = me.extras_if();
+  if (!x) return;
+  auto it = std::find_if(x->monitors.begin(), x->monitors.end(),
+                         [&](const auto& m) { return m.ref == ref; });
+  if (it == x->monitors.end()) return;
+  pid target = std::move(it->target);
+  x->monitors.erase(it);
   if (target) target.get()->post(new detail::demonitor_node(ref));
 }
 

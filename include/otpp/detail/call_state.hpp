@@ -75,7 +75,7 @@ struct sync_call_state final : call_state<R> {
 
   void on_complete() override {
     if (w) {
-      ready_flag.store(true, std::memory_order_release);
+      ready_flag.store(true, std::memory_order_seq_cst);
       w->owner->wake(*w);
       return;
     }
@@ -90,14 +90,14 @@ struct sync_call_state final : call_state<R> {
   // with `errc::timeout` so that a late reply is dropped.
   void wait(std::chrono::steady_clock::time_point deadline) {
     if (w) {
-      w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_acquire); },
+      w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_seq_cst); },
                           deadline);
       if (!ready_flag.load(std::memory_order_acquire)) {
         if (this->try_claim()) {
           this->error = make_call_error(make_error_code(errc::timeout), {});
           return;
         }
-        w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_acquire); },
+        w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_seq_cst); },
                             std::chrono::steady_clock::time_point::max());
       }
       return;

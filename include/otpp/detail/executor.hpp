@@ -24,7 +24,11 @@ struct task final : runnable {
   void run() override {
     F local(std::move(f));
     delete this;
+    // Not inside any process, even when run by a worker that is waiting
+    // inside one (a blocking call).
+    process_base* const previous = std::exchange(current_process, nullptr);
     local();
+    current_process = previous;
   }
   void discard() noexcept override { delete this; }
 };

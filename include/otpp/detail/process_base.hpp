@@ -108,7 +108,9 @@ class inbox {
     for (;;) {
       if (h == closed_mark()) return push_result::closed;
       n->next = (h == idle_mark()) ? nullptr : h;
-      if (head_.compare_exchange_weak(h, n, std::memory_order_release, std::memory_order_relaxed))
+      // acq_rel: a sender that wakes the process also sees what the process
+      // wrote before it went idle (its home worker).
+      if (head_.compare_exchange_weak(h, n, std::memory_order_acq_rel, std::memory_order_relaxed))
         return h == idle_mark() ? push_result::queued_was_idle : push_result::queued;
     }
   }
@@ -160,7 +162,11 @@ struct process_extras {
   };
   std::vector<pid> links;
   std::vector<monitor_entry> monitored_by;  // who watches this process
-  std::vector<std::uint64_t> monitors;      // refs this process watches with
+  struct watch_entry {
+    std::uint64_t ref;
+    pid target;
+  };
+  std::vector<watch_entry> monitors;        // monitors this process holds
   std::vector<reply_slot_ptr> deferred;     // calls whose reply was deferred
   std::string name;
   asio::cancellation_signal coroutine_cancel;
@@ -280,6 +286,12 @@ class process_base : public runnable {
   // --- the process's own context ---
 
   void run() override;
+  void hold() noexcept override { retain(this); }
+  void run_held() override {
+    run();
+    release(this);
+  }
+  void drop_held() noexcept override { release(this); }
 
   // Ends the process with `reason` (no terminate callback: behaviours call
   // theirs first). Never call it from inside a running handler: post an exit
@@ -384,7 +396,8 @@ struct down_node final : inbox_node {
     // A demonitored reference no longer delivers (as demonitor with flush).
     auto* x = p.extras_if();
     if (!x) return;
-    auto it = std::find(x->monitors.begin(), x->monitors.end(), d.ref);
+    auto it = std::find_if(x->monitors.begin(), x->monitors.end(),
+                           [&](const auto& m) { return m.ref == d.ref; });
     if (it == x->monitors.end()) return;
     x->monitors.erase(it);
     p.on_down(std::move(d));
@@ -630,9 +643,10 @@ inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
       log(log_level::error, "otpp::runtime: processes still running after kill; stopping anyway");
   }
   sched.stop();
-  timeouts_.clear();
-  // Pending handlers (timers, suspended coroutine frames) go with the workers'
-  // io_contexts; then any process still in the table is closed.
+  // Timers before their io_contexts; pending handlers (timers, suspended
+  // coroutine frames) go with the io_contexts; then any process still in
+  // the table (a killed coroutine still unwinding) is closed.
+  for (auto& q : timeouts_) q->close();
   sched.destroy_workers();
   for (;;) {
     pid p;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 OTPP_BEGIN_NAMESPACE
 namespace detail {
@@ -62,7 +63,14 @@ struct timed_entry {
 // unlink each, not a timer-queue operation.
 class timeout_queue {
  public:
-  explicit timeout_queue(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+  explicit timeout_queue(asio::any_io_executor ex) : timer_(std::in_place, std::move(ex)) {}
+
+  // Destroys the timer (before its io_context goes); entries can still be
+  // removed, none expires any more.
+  void close() noexcept {
+    std::lock_guard lock(mutex_);
+    timer_.reset();
+  }
 
   void add(timed_entry& e) {
     intrusive_ptr_add_ref(&e.slot());
@@ -93,9 +101,10 @@ class timeout_queue {
   }
 
   void arm(std::chrono::steady_clock::time_point at) {
+    if (!timer_) return;
     armed_ = at;
-    timer_.expires_at(at);
-    timer_.async_wait([this, at](const error_code& ec) {
+    timer_->expires_at(at);
+    timer_->async_wait([this, at](const error_code& ec) {
       if (ec != asio::error::operation_aborted) expire(at);
     });
   }
@@ -133,7 +142,7 @@ class timeout_queue {
   std::mutex mutex_;
   timed_entry* head_ = nullptr;
   std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max();
-  asio::steady_timer timer_;
+  std::optional<asio::steady_timer> timer_;
 };
 
 }  // namespace detail

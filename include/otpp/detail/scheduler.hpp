@@ -28,6 +28,12 @@ struct runnable {
   virtual void run() = 0;
   // Dropped without running (the runtime is gone); tasks free themselves.
   virtual void discard() noexcept {}
+  // On a user-supplied executor a queued runnable must outlive the runtime:
+  // hold() keeps it, and exactly one of the other two runs or drops it and
+  // then lets go. Tasks own themselves, so the defaults suffice for them.
+  virtual void hold() noexcept {}
+  virtual void run_held() { run(); }
+  virtual void drop_held() noexcept { discard(); }
 
  protected:
   ~runnable() = default;
@@ -103,7 +109,8 @@ class scheduler {
   }
 
   // Runs everything on `ex` (processes then sit behind their own scheduled flag).
-  explicit scheduler(asio::any_io_executor ex) : user_executor_(std::move(ex)) {}
+  explicit scheduler(asio::any_io_executor ex)
+      : user_executor_(std::move(ex)), user_stopped_(std::make_shared<std::atomic<bool>>(false)) {}
 
   scheduler(const scheduler&) = delete;
   scheduler& operator=(const scheduler&) = delete;
@@ -113,6 +120,7 @@ class scheduler {
   // Stops and joins the workers. Pending handlers of their io_contexts are
   // destroyed with the workers.
   void stop() {
+    if (user_stopped_) user_stopped_->store(true);
     if (stopping_.exchange(true)) return;
     for (auto& w : workers_) wake(*w);
     for (auto& w : workers_)
@@ -149,10 +157,8 @@ class scheduler {
   // Makes `r` run soon. On a worker it goes to that worker's run-next slot
   // (wake-affine); from any other thread to its home worker's queue.
   void schedule(runnable* r) {
-    if (user_executor_) {
-      asio::post(user_executor_, [r] { r->run(); });
-      return;
-    }
+    if (user_executor_) return post_to_user(r);
+    if (stopping_.load(std::memory_order_acquire)) return r->discard();
     if (worker* w = this_worker; w && w->owner == this) {
       r->home = w->index;
       if (runnable* previous = std::exchange(w->next, r)) {
@@ -169,10 +175,8 @@ class scheduler {
   // Makes `r` run after what is already queued: a process that used up its
   // turn goes to the back, where idle workers may also steal it.
   void yield(runnable* r) {
-    if (user_executor_) {
-      asio::post(user_executor_, [r] { r->run(); });
-      return;
-    }
+    if (user_executor_) return post_to_user(r);
+    if (stopping_.load(std::memory_order_acquire)) return r->discard();
     if (worker* w = this_worker; w && w->owner == this) {
       push(*w, r);
       if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one_sleeper(w->index);
@@ -191,13 +195,26 @@ class scheduler {
   }
 
   // Wakes `w` if it sleeps, so that it re-checks its queue and `done()`.
+  // Call it after a seq_cst store of what the worker checks before sleeping
+  // (its queue size, or a waiter's ready flag): with the worker's seq_cst
+  // store of `sleeping` and load of that state, one of the two sides sees
+  // the other (Dekker), so a wake-up is never lost.
   void wake(worker& w) {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (w.sleeping.load(std::memory_order_seq_cst) && w.sleeping.exchange(false))
       asio::post(w.ioc, [] {});
   }
 
  private:
+  void post_to_user(runnable* r) {
+    r->hold();
+    asio::post(user_executor_, [r, stopped = user_stopped_] {
+      if (stopped->load(std::memory_order_acquire))
+        r->drop_held();
+      else
+        r->run_held();
+    });
+  }
+
   void main_loop(worker& w) {
     this_worker = &w;
     loop(w, [this] { return stopping_.load(std::memory_order_relaxed); },
@@ -210,7 +227,7 @@ class scheduler {
     {
       std::lock_guard lock(w.mutex);
       w.queue.push(r);
-      w.queued.store(w.queue.size, std::memory_order_relaxed);
+      w.queued.store(w.queue.size, std::memory_order_seq_cst);
     }
   }
 
@@ -260,8 +277,10 @@ class scheduler {
 
   template <class Done>
   void loop(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
+    const bool timed = deadline != std::chrono::steady_clock::time_point::max();
     for (;;) {
       if (done()) return;
+      if (timed && (w.tick & 15) == 0 && std::chrono::steady_clock::now() >= deadline) return;
       runnable* r = nullptr;
       // Every so often look at the queue and the io_context first, so that
       // two processes that keep waking each other through the run-next slot
@@ -286,7 +305,6 @@ class scheduler {
       // schedule(): either it sees `sleeping` or we see its push.
       w.sleeping.store(true, std::memory_order_seq_cst);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      std::atomic_thread_fence(std::memory_order_seq_cst);
       if (w.queued.load(std::memory_order_seq_cst) == 0 && !done() &&
           !stopping_.load(std::memory_order_seq_cst)) {
         if (deadline == std::chrono::steady_clock::time_point::max())
@@ -301,6 +319,7 @@ class scheduler {
 
   std::vector<std::unique_ptr<worker>> workers_;
   asio::any_io_executor user_executor_;
+  std::shared_ptr<std::atomic<bool>> user_stopped_;  // outlives us in posted functions
   std::atomic<bool> stopping_{false};
   std::atomic<int> sleepers_{0};
   std::atomic<std::uint32_t> round_robin_{0};
