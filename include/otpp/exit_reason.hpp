@@ -113,18 +113,22 @@ struct fmt::formatter<otpp::exit_reason> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otpp::exit_reason& r, FormatContext& ctx) const -> decltype(ctx.out()) {
     using k = otpp::exit_reason::kind;
+    fmt::memory_buffer text;
+    auto out = std::back_inserter(text);
     switch (r.what()) {
-      case k::normal: return fmt::format_to(ctx.out(), "normal");
+      case k::normal: fmt::format_to(out, "normal"); break;
       case k::shutdown:
-        return r.detail().empty() ? fmt::format_to(ctx.out(), "shutdown")
-                                  : fmt::format_to(ctx.out(), "{{shutdown,{}}}", r.detail());
-      case k::kill: return fmt::format_to(ctx.out(), "kill");
-      case k::killed: return fmt::format_to(ctx.out(), "killed");
-      case k::noproc: return fmt::format_to(ctx.out(), "noproc");
-      case k::error: return fmt::format_to(ctx.out(), "{}", r.detail());
-      case k::exception: return fmt::format_to(ctx.out(), "{{exception,{}}}", r.detail());
+        if (r.detail().empty()) fmt::format_to(out, "shutdown");
+        else fmt::format_to(out, "{{shutdown,{}}}", r.detail());
+        break;
+      case k::kill: fmt::format_to(out, "kill"); break;
+      case k::killed: fmt::format_to(out, "killed"); break;
+      case k::noproc: fmt::format_to(out, "noproc"); break;
+      case k::error: fmt::format_to(out, "{}", r.detail()); break;
+      case k::exception: fmt::format_to(out, "{{exception,{}}}", r.detail()); break;
     }
-    return ctx.out();
+    // Width, fill and alignment apply to the whole text.
+    return fmt::formatter<std::string_view>::format(std::string_view(text.data(), text.size()), ctx);
   }
 };
 

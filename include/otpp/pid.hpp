@@ -46,7 +46,7 @@ class pid {
     if (p_) detail::release(p_);
   }
 
-  /// The process's serial number, unique within its runtime; 0 for an empty pid.
+  /// The process's serial number, unique within the program; 0 for an empty pid.
   std::uint64_t id() const noexcept { return p_ ? detail::process_id(p_) : 0; }
   /// True unless default-constructed.
   explicit operator bool() const noexcept { return p_ != nullptr; }
@@ -77,8 +77,11 @@ template <>
 struct fmt::formatter<otpp::pid> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otpp::pid& p, FormatContext& ctx) const -> decltype(ctx.out()) {
-    if (!p) return fmt::format_to(ctx.out(), "<undefined>");
-    return fmt::format_to(ctx.out(), "<0.{}.0>", p.id());
+    // Width, fill and alignment apply to the whole text.
+    if (!p) return fmt::formatter<std::string_view>::format("<undefined>", ctx);
+    fmt::memory_buffer text;
+    fmt::format_to(std::back_inserter(text), "<0.{}.0>", p.id());
+    return fmt::formatter<std::string_view>::format(std::string_view(text.data(), text.size()), ctx);
   }
 };
 

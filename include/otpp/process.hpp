@@ -153,9 +153,11 @@ void send(const pid& to, M msg) {
 /// not trap exits and reaches one that does as an `exit_signal` info message.
 /// A handler that is running is never pre-empted: the signal takes effect
 /// when it returns (or, for `kill`, at once if a coroutine handler is
-/// suspended). The sender is `self()` (empty outside processes).
+/// suspended). The sender is `self()`; from outside any process it is empty,
+/// and a trapping process receives `exit_signal{pid(), reason}`.
 inline void exit(const pid& to, exit_reason reason) {
-  if (auto* p = to.get()) p->post(new detail::exit_signal_node(self(), std::move(reason)));
+  if (auto* p = to.get())
+    p->post(new detail::exit_signal_node(self(), std::move(reason), detail::exit_origin::exit_call));
 }
 
 /// Turns exit signals into `exit_signal` info messages for the calling
@@ -173,7 +175,7 @@ inline void link(const pid& other) {
   auto& links = me.extras().links;
   if (std::find(links.begin(), links.end(), other) == links.end()) links.push_back(other);
   if (!other.get()->post(new detail::link_node(me.self())))
-    me.post(new detail::exit_signal_node(other, noproc));
+    me.post(new detail::exit_signal_node(other, noproc, detail::exit_origin::link));
 }
 
 /// Removes the link between the calling process and `other`, as erlang:unlink/1.

@@ -18,6 +18,7 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 OTPP_BEGIN_NAMESPACE
 namespace detail {
@@ -63,8 +64,9 @@ struct call_state : reply_slot {
   virtual void on_complete() = 0;
 };
 
-// A blocking caller's state: a plain thread waits on a condition variable; a
-// worker thread keeps running other processes until the reply comes.
+// A blocking caller's state. A plain thread waits on a condition variable;
+// a worker thread keeps running other processes until the reply comes; a
+// thread inside a user-supplied io_context keeps running that io_context.
 template <class R>
 struct sync_call_state final : call_state<R> {
   std::mutex mutex;
@@ -72,11 +74,23 @@ struct sync_call_state final : call_state<R> {
   bool ready = false;
   std::atomic<bool> ready_flag{false};
   worker* w = nullptr;
+  asio::io_context* ioc = nullptr;
+
+  // Chooses how to wait, from the calling thread.
+  explicit sync_call_state(scheduler& s) {
+    if (s.owns_this_thread()) w = this_worker;
+    else ioc = s.user_io_context_here();
+  }
 
   void on_complete() override {
     if (w) {
       ready_flag.store(true, std::memory_order_seq_cst);
       w->owner->wake(*w);
+      return;
+    }
+    if (ioc) {
+      ready_flag.store(true, std::memory_order_seq_cst);
+      asio::post(*ioc, [] {});  // ends the waiter's run_one
       return;
     }
     {
@@ -89,27 +103,32 @@ struct sync_call_state final : call_state<R> {
   // Waits for the result until `deadline`; on timeout completes the call
   // with `errc::timeout` so that a late reply is dropped.
   void wait(std::chrono::steady_clock::time_point deadline) {
-    if (w) {
-      w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_seq_cst); },
-                          deadline);
-      if (!ready_flag.load(std::memory_order_acquire)) {
-        if (this->try_claim()) {
-          this->error = make_call_error(make_error_code(errc::timeout), {});
-          return;
-        }
-        w->owner->run_until(*w, [this] { return ready_flag.load(std::memory_order_seq_cst); },
-                            std::chrono::steady_clock::time_point::max());
-      }
-      return;
-    }
-    std::unique_lock lock(mutex);
-    if (!cv.wait_until(lock, deadline, [this] { return ready; })) {
+    if (!wait_until(deadline)) {
       if (this->try_claim()) {
         this->error = make_call_error(make_error_code(errc::timeout), {});
         return;
       }
-      cv.wait(lock, [this] { return ready; });
+      wait_until(std::chrono::steady_clock::time_point::max());  // completing right now
     }
+  }
+
+ private:
+  bool wait_until(std::chrono::steady_clock::time_point deadline) {
+    auto is_ready = [this] { return ready_flag.load(std::memory_order_seq_cst); };
+    if (w) {
+      w->owner->run_until(*w, is_ready, deadline);
+      return is_ready();
+    }
+    if (ioc) {
+      while (!is_ready() && std::chrono::steady_clock::now() < deadline) {
+        if (ioc->stopped()) std::this_thread::yield();  // nothing runs it now
+        else if (deadline == std::chrono::steady_clock::time_point::max()) ioc->run_one();
+        else ioc->run_one_until(deadline);
+      }
+      return is_ready();
+    }
+    std::unique_lock lock(mutex);
+    return cv.wait_until(lock, deadline, [this] { return ready; });
   }
 };
 

@@ -56,6 +56,11 @@ namespace detail {
 class process_base;
 class runtime_core;
 
+// Where an exit signal comes from: a link (ignored once unlinked, as
+// erlang:unlink/1 guarantees), otpp::exit, or the runtime's shutdown (which
+// acts as every root process's parent).
+enum class exit_origin : unsigned char { link, exit_call, runtime };
+
 // The process running on this thread (set while its handlers run), or null.
 inline thread_local process_base* current_process = nullptr;
 
@@ -191,7 +196,12 @@ class runtime_core {
     return *timeouts_[sched.owns_this_thread() ? this_worker->index : 0];
   }
 
-  std::uint64_t next_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+  // Pids are numbered across all runtimes of the program, so that two pids
+  // never print or compare alike.
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
   std::uint64_t next_ref() noexcept { return next_ref_.fetch_add(1, std::memory_order_relaxed); }
 
   void log(log_level level, std::string_view text) const {
@@ -225,7 +235,6 @@ class runtime_core {
 
   logger_function logger_;
   std::vector<std::unique_ptr<timeout_queue>> timeouts_;
-  std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::uint64_t> next_ref_{1};
 
   mutable std::mutex table_mutex_;
@@ -298,8 +307,11 @@ class process_base : public runnable {
   // signal to self instead.
   void exit(exit_reason reason);
 
-  // An exit signal arrived (from a link or `otpp::exit`).
-  void handle_exit_signal(const pid& from, const exit_reason& reason);
+  // An exit signal arrived (from a link, `otpp::exit` or the runtime).
+  void handle_exit_signal(const pid& from, const exit_reason& reason, exit_origin origin);
+  bool linked_to(const pid& other) const noexcept {
+    return extras_ && std::find(extras_->links.begin(), extras_->links.end(), other) != extras_->links.end();
+  }
 
   // Releases the inbox and leaves the table; the last step of an exit.
   void finalize() noexcept;
@@ -335,7 +347,7 @@ class process_base : public runnable {
 
   // The behaviour's hooks.
   virtual void destroy_state() noexcept = 0;                        // destroy the user's object
-  virtual void on_exit_info(const pid& from, const exit_reason& r) = 0;  // trapped exit signal
+  virtual void on_exit_info(const pid& from, const exit_reason& r, bool from_runtime) = 0;  // trapped
   virtual void on_down(down d) = 0;                                 // a monitor fired
   virtual void on_message(message&& m) = 0;                         // an untyped info message
   virtual ~process_base() = default;
@@ -351,22 +363,27 @@ class process_base : public runnable {
 struct exit_signal_node final : inbox_node {
   pid from;
   exit_reason reason;
-  exit_signal_node(pid f, exit_reason r) : inbox_node(true), from(std::move(f)), reason(std::move(r)) {}
-  void deliver(process_base& p) override { p.handle_exit_signal(from, reason); }
+  exit_origin origin;
+  exit_signal_node(pid f, exit_reason r, exit_origin o)
+      : inbox_node(true), from(std::move(f)), reason(std::move(r)), origin(o) {}
+  void deliver(process_base& p) override { p.handle_exit_signal(from, reason, origin); }
 };
 
 // A trapped exit signal, queued as a message.
 struct exit_info_node final : inbox_node {
   pid from;
   exit_reason reason;
-  exit_info_node(pid f, exit_reason r) : inbox_node(false), from(std::move(f)), reason(std::move(r)) {}
-  void deliver(process_base& p) override { p.on_exit_info(from, reason); }
+  bool from_runtime;
+  exit_info_node(pid f, exit_reason r, bool rt)
+      : inbox_node(false), from(std::move(f)), reason(std::move(r)), from_runtime(rt) {}
+  void deliver(process_base& p) override { p.on_exit_info(from, reason, from_runtime); }
 };
 
 struct link_node final : inbox_node {
   pid from;
   explicit link_node(pid f) : inbox_node(true), from(std::move(f)) {}
   void deliver(process_base& p) override {
+    if (p.exited) return discard(p, p.reason);  // exiting: its links were already told
     auto& links = p.extras().links;
     if (std::find(links.begin(), links.end(), from) == links.end()) links.push_back(from);
   }
@@ -374,7 +391,7 @@ struct link_node final : inbox_node {
     // Linking to a process that is gone: the linker gets `noproc`, as in Erlang.
     if (auto* f = from.get()) {
       try {
-        f->post(new exit_signal_node(p.self(), noproc));
+        f->post(new exit_signal_node(p.self(), noproc, exit_origin::link));
       } catch (...) {
       }
     }
@@ -409,6 +426,7 @@ struct monitor_node final : inbox_node {
   std::uint64_t ref;
   monitor_node(pid w, std::uint64_t r) : inbox_node(true), watcher(std::move(w)), ref(r) {}
   void deliver(process_base& p) override {
+    if (p.exited) return discard(p, p.reason);  // exiting: its monitors were already told
     p.extras().monitored_by.push_back({ref, watcher});
   }
   void discard(process_base& p, const exit_reason&) noexcept override {
@@ -523,7 +541,7 @@ inline void process_base::exit(exit_reason why) {
     destroy_state();
   }
   if (x) {
-    for (auto& l : x->links) post_or_drop(l.get(), new exit_signal_node(me, reason));
+    for (auto& l : x->links) post_or_drop(l.get(), new exit_signal_node(me, reason, exit_origin::link));
     for (auto& m : x->monitored_by)
       if (auto* w = m.watcher.get()) w->post_message(new down_node(down{m.ref, me, reason}));
     if (zombie) {
@@ -547,14 +565,16 @@ inline void process_base::finalize() noexcept {
   rt.remove(*this);
 }
 
-inline void process_base::handle_exit_signal(const pid& from, const exit_reason& why) {
+inline void process_base::handle_exit_signal(const pid& from, const exit_reason& why,
+                                             exit_origin origin) {
   if (exited) return;
+  if (origin == exit_origin::link && !linked_to(from)) return;  // unlinked meanwhile
   if (why.what() == exit_reason::kind::kill) {
     exit(killed);
     return;
   }
   if (trap_exit) {
-    pending_.push(new exit_info_node(from, why));
+    pending_.push(new exit_info_node(from, why, origin == exit_origin::runtime));
     return;
   }
   if (why.is_normal()) return;  // a normal exit signal does not kill, as in Erlang
@@ -636,9 +656,9 @@ inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
   // Root processes get `shutdown` from the runtime, newest first, as a parent
   // would send it; trapping gen_servers run terminate. Linked children go
   // with their parents.
-  for (auto& p : snapshot(true)) post_or_drop(p.get(), new exit_signal_node(pid(), exit_reason(exit_reason::kind::shutdown)));
+  for (auto& p : snapshot(true)) post_or_drop(p.get(), new exit_signal_node(pid(), exit_reason(exit_reason::kind::shutdown), exit_origin::runtime));
   if (!wait_all_dead(std::chrono::steady_clock::now() + grace)) {
-    for (auto& p : snapshot(false)) post_or_drop(p.get(), new exit_signal_node(pid(), exit_reason(exit_reason::kind::kill)));
+    for (auto& p : snapshot(false)) post_or_drop(p.get(), new exit_signal_node(pid(), exit_reason(exit_reason::kind::kill), exit_origin::runtime));
     if (!wait_all_dead(std::chrono::steady_clock::now() + grace))
       log(log_level::error, "otpp::runtime: processes still running after kill; stopping anyway");
   }

@@ -81,6 +81,7 @@ struct worker {
   std::atomic<std::size_t> queued{0};
   runnable* next = nullptr;  // owner thread only
   std::atomic<bool> sleeping{false};
+  std::atomic<bool> busy{false};  // inside a runnable (a handler may block it for long)
   unsigned tick = 0;
 };
 
@@ -170,6 +171,18 @@ class scheduler {
     worker& h = *workers_[r->home % workers_.size()];
     push(h, r);
     wake(h);
+    // Its home worker is inside a handler, which may take long: let an idle
+    // worker steal it rather than wait.
+    if (h.busy.load(std::memory_order_relaxed) && sleepers_.load(std::memory_order_seq_cst) > 0)
+      wake_one_sleeper(h.index);
+  }
+
+  // The user's io_context if the calling thread is running it (so a blocking
+  // call there can run it while it waits), else null.
+  asio::io_context* user_io_context_here() const {
+    if (!user_executor_) return nullptr;
+    auto* ex = user_executor_.target<asio::io_context::executor_type>();
+    return ex && ex->running_in_this_thread() ? &ex->context() : nullptr;
   }
 
   // Makes `r` run after what is already queued: a process that used up its
@@ -297,7 +310,9 @@ class scheduler {
       }
       if (r) {
         r->home = w.index;
+        w.busy.store(true, std::memory_order_relaxed);
         r->run();
+        w.busy.store(false, std::memory_order_relaxed);
         continue;
       }
       if (std::chrono::steady_clock::now() >= deadline) return;

@@ -230,10 +230,10 @@ class server_process final : public process_base {
     }
   }
 
-  void on_exit_info(const pid& from_pid, const exit_reason& r) override {
+  void on_exit_info(const pid& from_pid, const exit_reason& r, bool from_runtime) override {
     // The parent's (or the runtime's) exit signal stops a trapping server,
     // with terminate, as gen_server does for its parent's 'EXIT'.
-    if (!from_pid || from_pid == parent) {
+    if (from_runtime || (from_pid && from_pid == parent)) {
       stop_server(r);
       return;
     }
