@@ -1,0 +1,6 @@
+#include <otpp/otpp.hpp>
+
+int main() {
+  otpp::runtime rt;
+  return 0;
+}
