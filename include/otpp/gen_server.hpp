@@ -420,7 +420,8 @@ reply_type_t<M> call(const server_ref<Impl>& ref, M msg, timeout_type timeout = 
   detail::process_base* p = ref.resolve(keep, ec);
   if (!p) throw call_error(ec);
   if (p == detail::current_process) throw call_error(make_error_code(errc::calling_self));
-  boost::intrusive_ptr<detail::sync_call_state<R>> st(new detail::sync_call_state<R>(p->rt.sched));
+  // Adopts the initial reference.
+  boost::intrusive_ptr<detail::sync_call_state<R>> st(new detail::sync_call_state<R>(p->rt.sched), false);
   const auto deadline = timeout == infinity ? std::chrono::steady_clock::time_point::max()
                                             : std::chrono::steady_clock::now() + timeout;
   if (!p->post_message(new detail::call_node<Impl, M>(std::move(msg), st)))
@@ -507,7 +508,8 @@ void stop(const server_ref<Impl>& ref, exit_reason reason = normal, timeout_type
   detail::process_base* p = ref.resolve(keep, ec);
   if (!p) throw call_error(ec);
   if (p == detail::current_process) throw call_error(make_error_code(errc::calling_self));
-  boost::intrusive_ptr<detail::sync_call_state<void>> st(new detail::sync_call_state<void>(p->rt.sched));
+  boost::intrusive_ptr<detail::sync_call_state<void>> st(new detail::sync_call_state<void>(p->rt.sched),
+                                                         false);
   const auto deadline = timeout == infinity ? std::chrono::steady_clock::time_point::max()
                                             : std::chrono::steady_clock::now() + timeout;
   if (!p->post_message(new detail::stop_node<Impl>(std::move(reason), st)))

@@ -132,18 +132,32 @@ struct sync_call_state final : call_state<R> {
   }
 };
 
+// The otpp executor behind `ex`, if it is one (possibly type-erased).
+template <class Executor>
+const basic_executor* as_basic_executor(const Executor& ex) noexcept {
+  if constexpr (std::is_same_v<Executor, basic_executor>)
+    return &ex;
+  else if constexpr (requires { ex.template target<basic_executor>(); })
+    return ex.template target<basic_executor>();
+  else
+    return nullptr;
+}
+
 // An asynchronous call in flight: holds the completion handler, which runs
 // on its associated executor (default: the runtime's) once the call
-// completes, and never from inside the initiating function.
+// completes, and never from inside the initiating function. When that
+// executor is otpp's own (a process's or the runtime's), the operation
+// itself is queued there, so completing a call allocates nothing.
 template <class R, class Handler>
-class async_call_op final : public call_state<R>, public timed_entry {
+class async_call_op final : public call_state<R>, public timed_entry, public runnable, public inbox_node {
   using executor_t = asio::associated_executor_t<Handler, basic_executor>;
   using work_t = std::decay_t<decltype(asio::prefer(std::declval<const executor_t&>(),
                                                     asio::execution::outstanding_work.tracked))>;
 
  public:
   async_call_op(Handler&& h, const basic_executor& fallback)
-      : handler_(std::move(h)),
+      : inbox_node(true),
+        handler_(std::move(h)),
         work_(asio::prefer(asio::get_associated_executor(handler_, fallback),
                            asio::execution::outstanding_work.tracked)) {}
 
@@ -168,9 +182,30 @@ class async_call_op final : public call_state<R>, public timed_entry {
 
   void on_complete() override {
     if (queue_) queue_->remove(*this);
+    if (const basic_executor* ex = as_basic_executor(work_)) {
+      intrusive_ptr_add_ref(static_cast<reply_slot*>(this));  // held while queued
+      if (process_base* p = ex->process())
+        p->post(static_cast<inbox_node*>(this));  // dropped (and released) if it is gone
+      else
+        ex->core()->sched.schedule(static_cast<runnable*>(this));
+      return;
+    }
     boost::intrusive_ptr<async_call_op> self(this);
     asio::post(work_, [self]() mutable { self->invoke(); });
   }
+
+  // Queued on the runtime's workers.
+  void run() override {
+    process_base* const previous = std::exchange(current_process, nullptr);
+    invoke();
+    current_process = previous;
+    intrusive_ptr_release(static_cast<reply_slot*>(this));
+  }
+  void discard() noexcept override { intrusive_ptr_release(static_cast<reply_slot*>(this)); }
+
+  // Queued in the calling process's inbox.
+  void deliver(process_base&) override { invoke(); }
+  void dispose() noexcept override { intrusive_ptr_release(static_cast<reply_slot*>(this)); }
 
  private:
   void invoke() {

@@ -77,6 +77,8 @@ struct inbox_node {
   virtual void deliver(process_base& p) = 0;
   // The process is dead: release what the item holds (fail a call, answer a link).
   virtual void discard(process_base&, const exit_reason&) noexcept {}
+  // Frees the item once delivered or discarded (shared items drop a reference).
+  virtual void dispose() noexcept { delete this; }
 };
 
 // A FIFO of inbox nodes, used inside one process.
@@ -279,14 +281,14 @@ class process_base : public runnable {
       case inbox::push_result::queued_was_idle: rt.sched.schedule(this); return true;
       case inbox::push_result::closed: break;
     }
-    delete n;
+    n->dispose();
     return false;
   }
   // As post, but refused as soon as the process is dead: messages to a dead
   // process are never queued.
   bool post_message(inbox_node* n) {
     if (!alive.load(std::memory_order_acquire)) {
-      delete n;
+      n->dispose();
       return false;
     }
     return post(n);
@@ -315,6 +317,8 @@ class process_base : public runnable {
 
   // Releases the inbox and leaves the table; the last step of an exit.
   void finalize() noexcept;
+  // Closes the inbox, discarding what it held.
+  void close_inbox() noexcept;
 
   // Starts running messages after init; schedules if anything is waiting.
   void release_after_init() {
@@ -462,7 +466,7 @@ struct work_node final : inbox_node {
 // Posts `n` to `target`, or destroys it if the target is gone. True if queued.
 inline bool post_or_drop(process_base* target, inbox_node* n) {
   if (target) return target->post(n);
-  delete n;
+  n->dispose();
   return false;
 }
 
@@ -484,10 +488,10 @@ inline void process_base::run() {
       --budget;
       if (n->control) {
         n->deliver(*this);
-        delete n;
+        n->dispose();
       } else if (exited) {
         n->discard(*this, reason);
-        delete n;
+        n->dispose();
       } else {
         pending_.push(n);
       }
@@ -497,7 +501,7 @@ inline void process_base::run() {
       --budget;
       inbox_node* n = pending_.pop();
       n->deliver(*this);
-      delete n;
+      n->dispose();
     }
     if (exited && !zombie) {
       finalize();
@@ -524,7 +528,7 @@ inline void process_base::exit(exit_reason why) {
 
   while (inbox_node* n = pending_.pop()) {
     n->discard(*this, reason);
-    delete n;
+    n->dispose();
   }
   std::unique_ptr<process_extras> x = std::move(extras_);
   if (x) {
@@ -554,13 +558,17 @@ inline void process_base::exit(exit_reason why) {
   rt.on_dead();
 }
 
-inline void process_base::finalize() noexcept {
+inline void process_base::close_inbox() noexcept {
   for (inbox_node* n = inbox_.close(); n;) {
     inbox_node* next = n->next;
     n->discard(*this, reason);
-    delete n;
+    n->dispose();
     n = next;
   }
+}
+
+inline void process_base::finalize() noexcept {
+  close_inbox();
   extras_.reset();
   rt.remove(*this);
 }
@@ -663,11 +671,11 @@ inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
       log(log_level::error, "otpp::runtime: processes still running after kill; stopping anyway");
   }
   sched.stop();
-  // Timers before their io_contexts; pending handlers (timers, suspended
-  // coroutine frames) go with the io_contexts; then any process still in
-  // the table (a killed coroutine still unwinding) is closed.
-  for (auto& q : timeouts_) q->close();
-  sched.destroy_workers();
+  // Nothing runs any more. Close what is left (a killed coroutine still
+  // unwinding, a process stuck in a handler) while the io_contexts its
+  // frames and objects use still exist: first the inbox (pending coroutine
+  // continuations hold frames that may use the user's object), then the
+  // user's object.
   for (;;) {
     pid p;
     {
@@ -676,16 +684,17 @@ inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
       p = pid(table_head_);
     }
     process_base* raw = p.get();
-    if (!raw->exited) {
-      raw->exited = true;
-      raw->alive.store(false);
-    }
-    if (raw->zombie) {
-      raw->zombie = false;
-      raw->destroy_state();
-    }
+    raw->exited = true;
+    raw->zombie = false;
+    raw->alive.store(false);
+    raw->close_inbox();
+    raw->destroy_state();
     raw->finalize();
   }
+  // Timers before their io_contexts; then the io_contexts, with whatever
+  // handlers they still hold.
+  for (auto& q : timeouts_) q->close();
+  sched.destroy_workers();
 }
 
 }  // namespace detail
