@@ -15,6 +15,7 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/system_executor.hpp>
 
 #include <chrono>
 #include <exception>
@@ -452,6 +453,15 @@ auto async_call(const server_ref<Impl>& ref, M msg, timeout_type timeout, Comple
         error_code ec;
         detail::process_base* p = ref.resolve(keep, ec);
         detail::runtime_core* core = ref.core();
+        if (!core) {  // an empty reference: no runtime to complete on
+          auto ex = asio::get_associated_executor(handler, asio::system_executor());
+          asio::post(ex, [h = std::move(handler)]() mutable {
+            auto e = detail::make_call_error(make_error_code(errc::noproc), {});
+            if constexpr (std::is_void_v<R>) std::move(h)(e);
+            else std::move(h)(e, R{});
+          });
+          return;
+        }
         auto* op = new detail::async_call_op<R, H>(std::move(handler),
                                                    detail::basic_executor(core, nullptr));
         boost::intrusive_ptr<detail::reply_slot> own(op, false);

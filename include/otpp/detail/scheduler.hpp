@@ -131,6 +131,8 @@ class scheduler {
   // Destroys the workers and their io_contexts (after stop()), dropping what
   // was still queued.
   void destroy_workers() {
+    // Threads that saw the runtime running may still be inside schedule().
+    while (outside_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
     for (auto& w : workers_) {
       if (runnable* r = std::exchange(w->next, nullptr)) r->discard();
       while (runnable* r = w->queue.pop()) r->discard();
@@ -168,6 +170,13 @@ class scheduler {
       }
       return;
     }
+    // From outside the workers: count ourselves in, so that the runtime
+    // cannot destroy the workers while this thread still touches one.
+    outside_.fetch_add(1, std::memory_order_seq_cst);
+    if (stopping_.load(std::memory_order_seq_cst)) {
+      outside_.fetch_sub(1, std::memory_order_seq_cst);
+      return r->discard();
+    }
     worker& h = *workers_[r->home % workers_.size()];
     push(h, r);
     wake(h);
@@ -175,6 +184,7 @@ class scheduler {
     // worker steal it rather than wait.
     if (h.busy.load(std::memory_order_relaxed) && sleepers_.load(std::memory_order_seq_cst) > 0)
       wake_one_sleeper(h.index);
+    outside_.fetch_sub(1, std::memory_order_seq_cst);
   }
 
   // The user's io_context if the calling thread is running it (so a blocking
@@ -337,6 +347,7 @@ class scheduler {
   std::shared_ptr<std::atomic<bool>> user_stopped_;  // outlives us in posted functions
   std::atomic<bool> stopping_{false};
   std::atomic<int> sleepers_{0};
+  std::atomic<int> outside_{0};  // threads other than workers inside schedule()
   std::atomic<std::uint32_t> round_robin_{0};
 };
 

@@ -190,7 +190,12 @@ class server_process final : public process_base {
 
   template <class M>
   void on_info(M&& m) {
-    if constexpr (!std::is_same_v<std::decay_t<M>, idle_timeout>) touch();
+    if constexpr (std::is_same_v<std::decay_t<M>, idle_timeout>) {
+      // A message handled after the timer fired started the wait over.
+      if (!idle_ || !idle_->fired) return;
+    } else {
+      touch();
+    }
     if constexpr (has_handle_info<Impl, M>) {
       run_handler([&]() -> decltype(auto) { return impl().handle_info(std::move(m)); });
     } else if constexpr (has_handle_info<Impl, message>) {
@@ -338,6 +343,7 @@ class server_process final : public process_base {
     auto complete = [this, keep = pid(this), done = std::move(done)](std::exception_ptr e,
                                                                    auto&&... v) mutable {
       suspended = false;
+      touch();  // the idle wait starts when the handler is done, as in OTP
       if (zombie) {  // killed while suspended: the frame has unwound
         zombie = false;
         destroy_state();
