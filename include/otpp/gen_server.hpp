@@ -423,8 +423,7 @@ reply_type_t<M> call(const server_ref<Impl>& ref, M msg, timeout_type timeout = 
   if (p == detail::current_process) throw call_error(make_error_code(errc::calling_self));
   // Adopts the initial reference.
   boost::intrusive_ptr<detail::sync_call_state<R>> st(new detail::sync_call_state<R>(p->rt.sched), false);
-  const auto deadline = timeout == infinity ? std::chrono::steady_clock::time_point::max()
-                                            : std::chrono::steady_clock::now() + timeout;
+  const auto deadline = detail::deadline_after(timeout);
   if (!p->post_message(new detail::call_node<Impl, M>(std::move(msg), st)))
     throw call_error(make_error_code(errc::noproc));
   st->wait(deadline);
@@ -462,18 +461,16 @@ auto async_call(const server_ref<Impl>& ref, M msg, timeout_type timeout, Comple
           });
           return;
         }
-        auto* op = new detail::async_call_op<R, H>(std::move(handler),
-                                                   detail::basic_executor(core, nullptr));
+        auto* op = new detail::async_request<Impl, M, H>(
+            std::move(handler), detail::basic_executor(core, nullptr), std::move(msg));
         boost::intrusive_ptr<detail::reply_slot> own(op, false);
         if (!p) return op->fail(ec, {});
         if (p == detail::current_process) return op->fail(make_error_code(errc::calling_self), {});
         if (timeout == infinity)
           op->start(nullptr, {});
         else
-          op->start(&core->timeouts(), std::chrono::steady_clock::now() + timeout);
-        if (!p->post_message(new detail::call_node<Impl, M>(
-                std::move(msg), boost::intrusive_ptr<detail::call_state<R>>(op))))
-          op->fail(make_error_code(errc::noproc), {});
+          op->start(&core->timeouts(), detail::deadline_after(timeout));
+        if (!op->send(*p)) op->fail(make_error_code(errc::noproc), {});
       },
       token, ref, std::move(msg), timeout);
 }
@@ -520,8 +517,7 @@ void stop(const server_ref<Impl>& ref, exit_reason reason = normal, timeout_type
   if (p == detail::current_process) throw call_error(make_error_code(errc::calling_self));
   boost::intrusive_ptr<detail::sync_call_state<void>> st(new detail::sync_call_state<void>(p->rt.sched),
                                                          false);
-  const auto deadline = timeout == infinity ? std::chrono::steady_clock::time_point::max()
-                                            : std::chrono::steady_clock::now() + timeout;
+  const auto deadline = detail::deadline_after(timeout);
   if (!p->post_message(new detail::stop_node<Impl>(std::move(reason), st)))
     throw call_error(make_error_code(errc::noproc));
   st->wait(deadline);

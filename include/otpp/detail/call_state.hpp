@@ -149,7 +149,7 @@ const basic_executor* as_basic_executor(const Executor& ex) noexcept {
 // executor is otpp's own (a process's or the runtime's), the operation
 // itself is queued there, so completing a call allocates nothing.
 template <class R, class Handler>
-class async_call_op final : public call_state<R>, public timed_entry, public runnable, public inbox_node {
+class async_call_op : public call_state<R>, public timed_entry, public runnable, public inbox_node {
   using executor_t = asio::associated_executor_t<Handler, basic_executor>;
   using work_t = std::decay_t<decltype(asio::prefer(std::declval<const executor_t&>(),
                                                     asio::execution::outstanding_work.tracked))>;

@@ -61,6 +61,38 @@ struct call_node final : inbox_node {
   }
 };
 
+// An asynchronous call with its request inside: the request travels to the
+// server as a member node, so a call allocates one object in all.
+template <class Impl, class M, class Handler>
+class async_request final : public async_call_op<typename M::reply_type, Handler> {
+  using R = typename M::reply_type;
+
+ public:
+  async_request(Handler&& h, const basic_executor& fallback, M m)
+      : async_call_op<R, Handler>(std::move(h), fallback), request(this, std::move(m)) {}
+
+  struct request_node final : inbox_node {
+    async_request* owner;
+    M msg;
+    request_node(async_request* o, M m) : inbox_node(false), owner(o), msg(std::move(m)) {}
+    void deliver(process_base& p) override {
+      static_cast<server_process<Impl>&>(p).on_call(std::move(msg),
+                                                   boost::intrusive_ptr<call_state<R>>(owner));
+    }
+    void discard(process_base&, const exit_reason& why) noexcept override {
+      owner->fail(make_error_code(errc::exited), why);
+    }
+    void dispose() noexcept override { intrusive_ptr_release(static_cast<reply_slot*>(owner)); }
+  } request;
+
+  // Sends the request (holding a reference while it is queued); false if the
+  // server is gone.
+  bool send(process_base& server) {
+    intrusive_ptr_add_ref(static_cast<reply_slot*>(this));
+    return server.post_message(&request);
+  }
+};
+
 template <class Impl, class M>
 struct cast_node final : inbox_node {
   M msg;
