@@ -79,9 +79,12 @@ struct worker {
   std::mutex mutex;  // guards queue
   runnable_fifo queue;
   std::atomic<std::size_t> queued{0};
-  runnable* next = nullptr;  // owner thread only
+  // Set and taken by the owner; taken by another worker only when the owner
+  // has been inside one handler for a while (see scheduler::rescue).
+  std::atomic<runnable*> next{nullptr};
   std::atomic<bool> sleeping{false};
-  std::atomic<bool> busy{false};  // inside a runnable (a handler may block it for long)
+  std::atomic<bool> busy{false};       // inside a runnable (a handler may block it for long)
+  std::atomic<std::uint64_t> runs{0};  // runnables started; unchanged while one is stuck
   unsigned tick = 0;
 };
 
@@ -134,7 +137,7 @@ class scheduler {
     // Threads that saw the runtime running may still be inside schedule().
     while (outside_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
     for (auto& w : workers_) {
-      if (runnable* r = std::exchange(w->next, nullptr)) r->discard();
+      if (runnable* r = w->next.exchange(nullptr)) r->discard();
       while (runnable* r = w->queue.pop()) r->discard();
     }
     workers_.clear();
@@ -164,7 +167,7 @@ class scheduler {
     if (stopping_.load(std::memory_order_acquire)) return r->discard();
     if (worker* w = this_worker; w && w->owner == this) {
       r->home = w->index;
-      if (runnable* previous = std::exchange(w->next, r)) {
+      if (runnable* previous = w->next.exchange(r, std::memory_order_acq_rel)) {
         push(*w, previous);
         if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_one_sleeper(w->index);
       }
@@ -287,6 +290,16 @@ class scheduler {
     return nullptr;
   }
 
+  // Another worker that is inside a handler with a process waiting in its
+  // run-next slot, if any.
+  worker* find_busy(worker& self) {
+    for (auto& o : workers_)
+      if (o.get() != &self && o->busy.load(std::memory_order_relaxed) &&
+          o->next.load(std::memory_order_relaxed))
+        return o.get();
+    return nullptr;
+  }
+
   void wake_one_sleeper(std::uint32_t except) {
     const std::size_t n = workers_.size();
     for (std::size_t k = 1; k < n; ++k) {
@@ -301,6 +314,7 @@ class scheduler {
   template <class Done>
   void loop(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
     const bool timed = deadline != std::chrono::steady_clock::time_point::max();
+    runnable* rescued = nullptr;
     for (;;) {
       if (done()) return;
       if (timed && (w.tick & 15) == 0 && std::chrono::steady_clock::now() >= deadline) return;
@@ -312,7 +326,8 @@ class scheduler {
         w.ioc.poll();
         r = pop(w);
       }
-      if (!r) r = std::exchange(w.next, nullptr);
+      if (!r && w.next.load(std::memory_order_relaxed))
+        r = w.next.exchange(nullptr, std::memory_order_acq_rel);
       if (!r) r = pop(w);
       if (!r) {
         if (w.ioc.poll() > 0) continue;
@@ -320,6 +335,7 @@ class scheduler {
       }
       if (r) {
         r->home = w.index;
+        w.runs.store(w.runs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         w.busy.store(true, std::memory_order_relaxed);
         r->run();
         w.busy.store(false, std::memory_order_relaxed);
@@ -332,13 +348,28 @@ class scheduler {
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
       if (w.queued.load(std::memory_order_seq_cst) == 0 && !done() &&
           !stopping_.load(std::memory_order_seq_cst)) {
-        if (deadline == std::chrono::steady_clock::time_point::max())
+        // While another worker is inside a handler, look again every
+        // millisecond: a process woken into its run-next slot would
+        // otherwise wait for that handler however long it runs.
+        auto until = deadline;
+        worker* busy_one = find_busy(w);
+        std::uint64_t busy_runs = busy_one ? busy_one->runs.load(std::memory_order_relaxed) : 0;
+        if (busy_one) until = std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+        if (until == std::chrono::steady_clock::time_point::max())
           w.ioc.run_one();
         else
-          w.ioc.run_one_until(deadline);
+          w.ioc.run_one_until(until);
+        if (busy_one && busy_one->busy.load(std::memory_order_relaxed) &&
+            busy_one->runs.load(std::memory_order_relaxed) == busy_runs)
+          rescued = busy_one->next.exchange(nullptr, std::memory_order_acq_rel);
       }
       w.sleeping.store(false, std::memory_order_seq_cst);
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      if (rescued) {
+        // Taken from a worker stuck in one handler: it runs here now.
+        w.next.store(rescued, std::memory_order_relaxed);
+        rescued = nullptr;
+      }
     }
   }
 
