@@ -24,7 +24,7 @@
 //   messages; no outcome depends on how long a sleep really lasts.)
 // - Timeouts are short (10-60 ms) where a timeout is the point; no test
 //   asserts how fast anything runs.
-// - Tests tagged [!mayfail] demonstrate library bugs (see each comment).
+// - The test tagged [!mayfail] demonstrates a known limitation (see its comment).
 
 #include <catch2/catch.hpp>
 
@@ -993,12 +993,12 @@ struct idle_napper : otpp::gen_server<idle_napper> {
   std::shared_ptr<idle_shared> shared;
 };
 
-// KNOWN BUG (see the report): the idle timer fires while the coroutine
+// Regression test for a fixed bug: the idle timer fires while the coroutine
 // handler is suspended and queues `idle_timeout` behind the waiting cast; the
 // cast then restarts the idle wait, yet the stale `idle_timeout` is still
 // delivered right after it (and another one an idle period later).
 TEST_CASE("gen_server: no stale idle_timeout right after a message that waited behind a coroutine",
-          "[gen_server][!mayfail]") {
+          "[gen_server]") {
   constexpr auto idle = 40ms;
   constexpr auto tolerance = 2ms;
   auto shared = std::make_shared<idle_shared>();
@@ -1490,8 +1490,8 @@ TEST_CASE("gen_server: destroying the runtime fails calls in flight instead of h
   destroy_runtime_under_blocked_callers<spinning_black_hole>(true);
 }
 
-// KNOWN BUG (see the report), hidden because ThreadSanitizer (and at times
-// ASan) reports it as a heap-use-after-free that no test tag can excuse:
+// Regression test for a fixed bug that ThreadSanitizer (and at times ASan)
+// reported as a heap-use-after-free:
 // a plain thread's otpp::call pushes its message and then schedules the
 // idle server; scheduler::schedule still reads the home worker (wake(h),
 // h.busy) after the push made the server runnable. The server can handle
@@ -1499,7 +1499,7 @@ TEST_CASE("gen_server: destroying the runtime fails calls in flight instead of h
 // before that caller has left schedule(). Run it with
 //   otpp_tests "[gen_server_races]"
 TEST_CASE("gen_server: destroying the runtime right after plain threads' calls woke the server",
-          "[.][gen_server_races][!mayfail]") {
+          "[gen_server][gen_server_races]") {
   for (int round = 0; round < 20; ++round) destroy_runtime_under_blocked_callers<black_hole>(false);
 }
 
@@ -1555,7 +1555,7 @@ otpp::call_result<int> chain_b::handle_call(ask, otpp::from<int> f) {
   return otpp::noreply();
 }
 
-// KNOWN BUG (see the report): a blocking call inside a handler waits by
+// Regression test for a fixed bug: a blocking call inside a handler waits by
 // running other processes nested on the same stack (scheduler::run_until).
 // C runs nested inside A's wait and blocks in its own call to A; A's reply
 // from B arrives but A cannot return until C's nested wait unwinds, so C's
@@ -1599,7 +1599,7 @@ struct hog : otpp::gen_server<hog> {
   otpp::server_ref<cast_counter> notify;
 };
 
-// KNOWN BUG (see the report): work that an idle worker cannot take. While a
+// Regression test for a fixed bug: work that an idle worker cannot take. While a
 // handler keeps its worker busy, the process it woke sits in that worker's
 // one-slot "run next" (scheduler::schedule), which no other worker may
 // steal, and no sleeping worker is woken for it: it waits for the handler
@@ -1607,7 +1607,7 @@ struct hog : otpp::gen_server<hog> {
 // woken from a plain thread whose home worker is busy was fixed by the
 // `busy` flag in 8cff5fe; the calls below check it stays fixed.)
 TEST_CASE("gen_server: a server is not held up by another server's long handler while a worker is idle",
-          "[gen_server][!mayfail]") {
+          "[gen_server]") {
   otpp::runtime rt(options());
   auto started = std::make_shared<std::promise<void>>();
   auto started_f = started->get_future();
@@ -1790,14 +1790,14 @@ TEST_CASE("gen_server (child process): async_call with a callback on an empty re
   CHECK(done_f.get() == otpp::errc::noproc);
 }
 
-// KNOWN BUG (see the report): async_call on an empty server_ref with a
+// Regression test for a fixed bug: async_call on an empty server_ref with a
 // handler that has no associated executor (a plain callback) posts the
 // completion to an executor whose runtime is null and crashes, instead of
 // completing with noproc. (use_future and use_awaitable handlers carry an
 // executor of their own and are not affected.) Because it crashes, the check
 // runs in a child process: this test binary, running the hidden test above.
 TEST_CASE("gen_server: async_call with a callback on an empty reference completes with noproc",
-          "[gen_server][!mayfail]") {
+          "[gen_server]") {
   posix_spawn_file_actions_t actions;
   REQUIRE(::posix_spawn_file_actions_init(&actions) == 0);
   ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);

@@ -805,7 +805,7 @@ TEST_CASE("exit(pid, reason) reaches a trapping process as exit_signal{from = se
 // server its own parent, so the starter's 'EXIT' reaches handle_info; only
 // start_link sets a parent. Fix: set `parent` only when link_parent is true.
 TEST_CASE("exit(pid, reason) from the process that start()ed (not linked) a trapping server is an exit_signal",
-          "[process][exit][!mayfail]") {
+          "[process][exit]") {
   otpp::runtime rt{quiet()};
   auto starter = start_watcher(rt);
   auto child_log = std::make_shared<event_log>();
@@ -934,10 +934,10 @@ TEST_CASE("send_after to an empty or dead pid sends nothing", "[process][timer]"
 // of what timer_ref owns (e.g. the timer lives in its pending handler, and
 // timer_ref shares only the atomic state plus a weak reference used to
 // cancel), or mark the state cancelled and release the timer at shutdown.
-// Hidden ([.]): it aborts ASan and TSan builds. Run it with
+// Regression test for a fixed bug that aborted ASan and TSan builds. Run it alone with
 // `otpp_tests "[timer_ref_outlives_runtime]"`.
 TEST_CASE("send_after: a timer_ref outliving its runtime is safe to cancel and destroy",
-          "[process][timer][.][!mayfail][timer_ref_outlives_runtime]") {
+          "[process][timer][timer_ref_outlives_runtime]") {
   otpp::timer_ref t;
   {
     otpp::runtime rt{quiet()};

@@ -418,10 +418,10 @@ TEST_CASE("runtime: destroying a runtime while servers run coroutine handlers co
 // user executor). (Before a85226c the same test hit the opposite order: the
 // io_contexts were destroyed first and the frame's timer touched its freed
 // service.)
-// Hidden ([.]): it aborts ASan and TSan builds when it hits. Run it, a few
+// Regression test for a fixed bug that aborted ASan and TSan builds. Run it, a few
 // times, with `otpp_tests "[coroutine_timer_at_shutdown]"`.
 TEST_CASE("runtime: destroying a runtime while coroutine handlers wait on timers",
-          "[runtime][shutdown][coroutine][.][!mayfail][coroutine_timer_at_shutdown]") {
+          "[runtime][shutdown][coroutine][coroutine_timer_at_shutdown]") {
   auto t = std::make_shared<tally>();
   auto entered = std::make_shared<countdown>();
   constexpr int n = 4;
@@ -593,11 +593,12 @@ TEST_CASE("runtime: on a user-supplied executor, calls, casts and timers work", 
     CHECK(rt.process_count() == 1);
     otpp::stop(s);
     CHECK(rt.process_count() == 0);
-    io.drain();  // workaround, see the [!mayfail] test below
+    io.drain();  // the test below shuts down without draining
   }  // the runtime is destroyed before the io_context stops
 }
 
-// Bug: on a user-supplied executor, runtime_core::shutdown goes on as soon
+// Regression test for a fixed bug: on a user-supplied executor,
+// runtime_core::shutdown went on as soon
 // as no process is *alive* (wait_all_dead: live_ == 0, decremented at the
 // end of process_base::exit), but each process's run() continues after
 // exit() on the executor's thread: finalize() closes the inbox and calls
@@ -611,11 +612,11 @@ TEST_CASE("runtime: on a user-supplied executor, calls, casts and timers work", 
 // Fix: on a user executor, wait until the process table is empty (notify
 // from remove()) rather than until live_ == 0, and only then run the loop
 // for leftovers (zombies).
-// Hidden ([.]): it aborts TSan builds (and ASan ones when it hits). Run it
+// Regression test for a fixed bug that aborted TSan builds. Run it
 // with `otpp_tests "[user_executor_shutdown]"`. The other user-executor
 // tests stop their servers and drain the io_context first (io_thread::drain).
 TEST_CASE("runtime: destroying a runtime on a user-supplied executor with live servers",
-          "[runtime][executor][shutdown][.][!mayfail][user_executor_shutdown]") {
+          "[runtime][executor][shutdown][user_executor_shutdown]") {
   auto t = std::make_shared<tally>();
   for (int round = 0; round < 5; ++round) {
     io_thread io(2);
@@ -721,7 +722,7 @@ TEST_CASE("runtime: a blocking call frees its call state and the reply it held",
 // its own) before sleeping, so that the Dekker pair with schedule()'s
 // push-then-load covers stealing too.
 TEST_CASE("runtime: an idle worker takes over processes queued behind a handler that blocks its worker",
-          "[runtime][scheduling][!mayfail]") {
+          "[runtime][scheduling]") {
   otpp::runtime rt{otpp::runtime_options{.workers = 2}};
   // Started from this thread, servers get homes round-robin: both workers are home to some.
   std::vector<otpp::server_ref<counter>> others;

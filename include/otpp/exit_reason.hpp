@@ -37,9 +37,9 @@ class exit_reason {
   };
 
   /// `normal`.
-  constexpr exit_reason() noexcept = default;
+  exit_reason() noexcept = default;
   /// A reason of the given kind with no detail.
-  constexpr exit_reason(kind k) noexcept : kind_(k) {}
+  exit_reason(kind k) noexcept : kind_(k) {}
 
   /// `{shutdown, detail}`: an ordered stop that supervisors do not restart
   /// `transient` children for.
@@ -63,7 +63,8 @@ class exit_reason {
   /// True for `shutdown` and `{shutdown, Detail}`.
   constexpr bool is_shutdown() const noexcept { return kind_ == kind::shutdown; }
   /// True unless `normal`, `shutdown` or `{shutdown, Detail}`: the reasons a
-  /// `transient` child is restarted for and that kill linked processes.
+  /// `transient` child is restarted for. (Any reason but `normal` kills a
+  /// linked process that does not trap exits.)
   constexpr bool is_abnormal() const noexcept { return !is_normal() && !is_shutdown(); }
 
   friend bool operator==(const exit_reason& a, const exit_reason& b) noexcept {

@@ -85,4 +85,7 @@ struct fmt::formatter<otpp::pid> : fmt::formatter<std::string_view> {
   }
 };
 
+// The control block behind pid's reference counting.
+#include <otpp/detail/process_base.hpp>
+
 #endif  // OTPP_PID_HPP

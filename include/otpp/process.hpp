@@ -84,36 +84,29 @@ inline process_base& require_process(const char* what) {
   return *current_process;
 }
 
-// Shared state of a pending send_after timer: whoever moves `state` off
-// `pending` first (the timer firing, or cancel_timer) decides the outcome.
-struct timer_state_base {
-  explicit timer_state_base(asio::any_io_executor ex) : timer(std::move(ex)) {}
-  virtual ~timer_state_base() = default;
+// A pending send_after timer. Whoever moves `state` off `pending` first (the
+// timer firing, or cancel_timer) decides the outcome. The Asio timer itself
+// is owned by its wait handler alone, so it never outlives its io_context;
+// a timer_ref only keeps the state and a weak link to it.
+struct timer_state {
   std::atomic<int> state{0};  // 0 pending, 1 fired, 2 cancelled
-  asio::steady_timer timer;
-};
-
-template <class Make>
-struct timer_state final : timer_state_base {
-  timer_state(asio::any_io_executor ex, pid t, Make m)
-      : timer_state_base(std::move(ex)), target(std::move(t)), make(std::move(m)) {}
-  pid target;
-  Make make;
+  std::weak_ptr<asio::steady_timer> timer;
 };
 
 }  // namespace detail
 
-/// A pending `send_after` timer, for `cancel_timer`.
+/// A pending `send_after` timer, for `cancel_timer`. It may outlive the
+/// timer and the runtime.
 class timer_ref {
  public:
   timer_ref() = default;
-  explicit timer_ref(std::shared_ptr<detail::timer_state_base> s) : s_(std::move(s)) {}
+  explicit timer_ref(std::shared_ptr<detail::timer_state> s) : s_(std::move(s)) {}
   /// True if this refers to a timer.
   explicit operator bool() const noexcept { return s_ != nullptr; }
 
  private:
   friend bool cancel_timer(const timer_ref&);
-  std::shared_ptr<detail::timer_state_base> s_;
+  std::shared_ptr<detail::timer_state> s_;
 };
 
 /// Cancels a `send_after` timer, as erlang:cancel_timer/1. Returns true if the
@@ -123,9 +116,8 @@ inline bool cancel_timer(const timer_ref& t) {
   if (!t.s_) return false;
   int expected = 0;
   if (!t.s_->state.compare_exchange_strong(expected, 2)) return false;
-  // The timer object belongs to its io_context's thread; cancel it there.
-  auto s = t.s_;
-  asio::post(s->timer.get_executor(), [s] { s->timer.cancel(); });
+  // Free the timer early; it belongs to its io_context's thread, so cancel it there.
+  if (auto timer = t.s_->timer.lock()) asio::post(timer->get_executor(), [timer] { timer->cancel(); });
   return true;
 }
 
@@ -221,16 +213,16 @@ inline void boxed_message_node::deliver(process_base& p) { p.on_message(std::mov
 template <class Make>
 timer_ref start_timer(const pid& to, timeout_type after, Make make) {
   if (!to) return {};
-  auto& rt = to.get()->rt;
-  auto s = std::make_shared<timer_state<Make>>(rt.sched.io_executor(to.get()->io_home), to,
-                                               std::move(make));
-  s->timer.expires_after(after);
-  s->timer.async_wait([s](const error_code& ec) {
+  auto state = std::make_shared<timer_state>();
+  auto timer = std::make_shared<asio::steady_timer>(to.get()->rt.sched.io_executor(to.get()->io_home));
+  state->timer = timer;
+  timer->expires_after(after);
+  timer->async_wait([timer, state, target = to, make = std::move(make)](const error_code& ec) mutable {
     if (ec) return;
     int expected = 0;
-    if (s->state.compare_exchange_strong(expected, 1)) s->target.get()->post_message(s->make());
+    if (state->state.compare_exchange_strong(expected, 1)) target.get()->post_message(make());
   });
-  return timer_ref(std::move(s));
+  return timer_ref(std::move(state));
 }
 }  // namespace detail
 

@@ -607,6 +607,7 @@ inline void runtime_core::remove(process_base& p) noexcept {
     if (p.table_prev) p.table_prev->table_next = p.table_next; else table_head_ = p.table_next;
     if (p.table_next) p.table_next->table_prev = p.table_prev; else table_tail_ = p.table_prev;
     p.table_prev = p.table_next = nullptr;
+    if (!table_head_ && shutting_down()) all_dead_.notify_all();
   }
   release(&p);
 }
@@ -670,7 +671,15 @@ inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
     if (!wait_all_dead(std::chrono::steady_clock::now() + grace))
       log(log_level::error, "otpp::runtime: processes still running after kill; stopping anyway");
   }
+  if (sched.worker_count() == 0) {
+    // On a user's executor the last turns of exited processes may still be
+    // running there: wait until they have left the table.
+    std::unique_lock lock(table_mutex_);
+    all_dead_.wait_until(lock, std::chrono::steady_clock::now() + grace,
+                         [&] { return table_head_ == nullptr; });
+  }
   sched.stop();
+  sched.drop_queued();
   // Nothing runs any more. Close what is left (a killed coroutine still
   // unwinding, a process stuck in a handler) while the io_contexts its
   // frames and objects use still exist: first the inbox (pending coroutine

@@ -131,17 +131,21 @@ class scheduler {
       if (w->thread.joinable()) w->thread.join();
   }
 
-  // Destroys the workers and their io_contexts (after stop()), dropping what
-  // was still queued.
-  void destroy_workers() {
+  // Drops what is still queued on the workers (after stop()), before the
+  // runtime closes the processes that may be among it.
+  void drop_queued() {
     // Threads that saw the runtime running may still be inside schedule().
     while (outside_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
     for (auto& w : workers_) {
       if (runnable* r = w->next.exchange(nullptr)) r->discard();
+      std::lock_guard lock(w->mutex);
       while (runnable* r = w->queue.pop()) r->discard();
+      w->queued.store(0);
     }
-    workers_.clear();
   }
+
+  // Destroys the workers and their io_contexts (after drop_queued()).
+  void destroy_workers() { workers_.clear(); }
 
   bool owns_this_thread() const noexcept { return this_worker && this_worker->owner == this; }
   std::size_t worker_count() const noexcept { return workers_.size(); }
@@ -290,6 +294,14 @@ class scheduler {
     return nullptr;
   }
 
+  // True if any worker has something queued: a sleeper counted in
+  // `sleepers_` that sees nothing here is sure to be woken for the next push.
+  bool any_queued() const noexcept {
+    for (auto& o : workers_)
+      if (o->queued.load(std::memory_order_seq_cst) != 0) return true;
+    return false;
+  }
+
   // Another worker that is inside a handler with a process waiting in its
   // run-next slot, if any.
   worker* find_busy(worker& self) {
@@ -346,8 +358,7 @@ class scheduler {
       // schedule(): either it sees `sleeping` or we see its push.
       w.sleeping.store(true, std::memory_order_seq_cst);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
-      if (w.queued.load(std::memory_order_seq_cst) == 0 && !done() &&
-          !stopping_.load(std::memory_order_seq_cst)) {
+      if (!any_queued() && !done() && !stopping_.load(std::memory_order_seq_cst)) {
         // While another worker is inside a handler, look again every
         // millisecond: a process woken into its run-next slot would
         // otherwise wait for that handler however long it runs.

@@ -483,8 +483,8 @@ server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_
   }
   rt.add(*p);
   process_base* const parent = current_process;
-  if (parent) p->parent = parent->self();
-  if (link_parent && parent) {
+  if (link_parent && parent) {  // as gen_server:start, an unlinked server is its own parent
+    p->parent = parent->self();
     p->root = false;
     p->extras().links.push_back(parent->self());
     parent->extras().links.push_back(me);
