@@ -359,13 +359,18 @@ class scheduler {
       w.sleeping.store(true, std::memory_order_seq_cst);
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
       if (!any_queued() && !done() && !stopping_.load(std::memory_order_seq_cst)) {
-        // While another worker is inside a handler, look again every
-        // millisecond: a process woken into its run-next slot would
-        // otherwise wait for that handler however long it runs.
+        // A process woken into another worker's run-next slot would wait for
+        // that worker's handler however long it runs, and nothing wakes a
+        // sleeper for it. So with other workers around, sleep at most 10 ms,
+        // and 1 ms while one of them is in a handler with a process waiting
+        // in its slot; take that process if the handler has not returned.
         auto until = deadline;
         worker* busy_one = find_busy(w);
         std::uint64_t busy_runs = busy_one ? busy_one->runs.load(std::memory_order_relaxed) : 0;
-        if (busy_one) until = std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+        if (workers_.size() > 1)
+          until = std::min(until, std::chrono::steady_clock::now() +
+                                      (busy_one ? std::chrono::milliseconds(1)
+                                                : std::chrono::milliseconds(10)));
         if (until == std::chrono::steady_clock::time_point::max())
           w.ioc.run_one();
         else
