@@ -82,12 +82,16 @@ struct timed_entry {
 // unlink each, not a timer-queue operation.
 class timeout_queue {
  public:
-  explicit timeout_queue(asio::any_io_executor ex) : timer_(std::in_place, std::move(ex)) {}
+  // The timer is made on first use: until then the io_context has no timer,
+  // and an idle worker waits on a condition variable, which is cheaper to
+  // wake than its reactor.
+  explicit timeout_queue(asio::any_io_executor ex) : executor_(std::move(ex)) {}
 
   // Destroys the timer (before its io_context goes); entries can still be
   // removed, none expires any more.
   void close() noexcept {
     std::lock_guard lock(mutex_);
+    closed_ = true;
     timer_.reset();
   }
 
@@ -120,7 +124,8 @@ class timeout_queue {
   }
 
   void arm(std::chrono::steady_clock::time_point at) {
-    if (!timer_) return;
+    if (closed_) return;
+    if (!timer_) timer_.emplace(executor_);
     armed_ = at;
     timer_->expires_at(at);
     timer_->async_wait([this, at](const error_code& ec) {
@@ -161,6 +166,8 @@ class timeout_queue {
   std::mutex mutex_;
   timed_entry* head_ = nullptr;
   std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max();
+  asio::any_io_executor executor_;
+  bool closed_ = false;
   std::optional<asio::steady_timer> timer_;
 };
 

@@ -334,7 +334,7 @@ class scheduler {
       // Every so often look at the queue and the io_context first, so that
       // two processes that keep waking each other through the run-next slot
       // cannot starve the rest.
-      if (++w.tick % 61 == 0) {
+      if ((++w.tick & 255) == 0) {
         w.ioc.poll();
         r = pop(w);
       }
