@@ -416,19 +416,9 @@ reply_type_t<M> call(const server_ref<Impl>& ref, M msg, timeout_type timeout = 
   static_assert(detail::has_handle_call<Impl, M>,
                 "call(ref, msg): the gen_server has no handle_call(msg) or "
                 "handle_call(msg, otpp::from<reply_type>) for this message type");
-  pid keep;
-  error_code ec;
-  detail::process_base* p = ref.resolve(keep, ec);
-  if (!p) throw call_error(ec);
-  if (p == detail::current_process) throw call_error(make_error_code(errc::calling_self));
-  // Adopts the initial reference.
-  boost::intrusive_ptr<detail::sync_call_state<R>> st(new detail::sync_call_state<R>(p->rt.sched), false);
-  const auto deadline = detail::deadline_after(timeout);
-  if (!p->post_message(new detail::call_node<Impl, M>(std::move(msg), st)))
-    throw call_error(make_error_code(errc::noproc));
-  st->wait(deadline);
-  if (st->error) std::rethrow_exception(st->error);
-  if constexpr (!std::is_void_v<R>) return std::move(*st->value);
+  return detail::sync_request<R>(ref, timeout, [&](auto state) {
+    return new detail::call_node<Impl, M>(std::move(msg), std::move(state));
+  });
 }
 
 /// Starts a call and completes `token` with the reply, as gen_server:call/3
@@ -510,18 +500,9 @@ void send(const server_ref<Impl>& ref, M msg) {
 /// stopped within `timeout`, or `errc::exited` if it exited with another reason first.
 template <class Impl>
 void stop(const server_ref<Impl>& ref, exit_reason reason = normal, timeout_type timeout = infinity) {
-  pid keep;
-  error_code ec;
-  detail::process_base* p = ref.resolve(keep, ec);
-  if (!p) throw call_error(ec);
-  if (p == detail::current_process) throw call_error(make_error_code(errc::calling_self));
-  boost::intrusive_ptr<detail::sync_call_state<void>> st(new detail::sync_call_state<void>(p->rt.sched),
-                                                         false);
-  const auto deadline = detail::deadline_after(timeout);
-  if (!p->post_message(new detail::stop_node<Impl>(std::move(reason), st)))
-    throw call_error(make_error_code(errc::noproc));
-  st->wait(deadline);
-  if (st->error) std::rethrow_exception(st->error);
+  detail::sync_request<void>(ref, timeout, [&](auto state) {
+    return new detail::stop_node<Impl>(std::move(reason), std::move(state));
+  });
 }
 
 OTPP_END_NAMESPACE

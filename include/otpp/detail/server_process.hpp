@@ -512,6 +512,25 @@ server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_
   return server_ref<Impl>(std::move(me));
 }
 
+// A blocking request to the server behind `ref` (call, stop): posts the node
+// `make_node(state)` builds and waits for its reply until `timeout`.
+template <class R, class Impl, class MakeNode>
+R sync_request(const server_ref<Impl>& ref, timeout_type timeout, MakeNode make_node) {
+  pid keep;
+  error_code ec;
+  process_base* p = ref.resolve(keep, ec);
+  if (!p) throw call_error(ec);
+  if (p == current_process) throw call_error(make_error_code(errc::calling_self));
+  // Adopts the initial reference.
+  boost::intrusive_ptr<sync_call_state<R>> st(new sync_call_state<R>(p->rt.sched), false);
+  const auto deadline = deadline_after(timeout);
+  if (!p->post_message(make_node(boost::intrusive_ptr<call_state<R>>(st))))
+    throw call_error(make_error_code(errc::noproc));
+  st->wait(deadline);
+  if (st->error) std::rethrow_exception(st->error);
+  if constexpr (!std::is_void_v<R>) return std::move(*st->value);
+}
+
 }  // namespace detail
 OTPP_END_NAMESPACE
 
