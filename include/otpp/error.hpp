@@ -34,6 +34,20 @@ enum class errc {
   wrong_type,
   /// The operation needs to run inside a process (e.g. `link`, `monitor`, `self`).
   not_in_process,
+  /// `start_child` with the id of a child spec the supervisor holds, not running
+  /// (supervisor's `already_present`); a running one gives `already_started`.
+  already_present,
+  /// `restart_child` or `delete_child` of a child that is running.
+  running,
+  /// `restart_child` or `delete_child` of a child whose restart failed and is being retried.
+  restarting,
+  /// No child with that id (or, under a dynamic_supervisor, that pid).
+  not_found,
+  /// A dynamic_supervisor already has its `max_children`.
+  max_children,
+  /// A child spec without an id or a start function, a duplicate id, or
+  /// supervisor flags out of range.
+  invalid_child_spec,
 };
 
 /// The `otpp` error category.
@@ -58,6 +72,12 @@ class category final : public boost::system::error_category {
       case errc::init_failed: return "init failed";
       case errc::wrong_type: return "process is not of the expected gen_server type";
       case errc::not_in_process: return "not called from inside a process";
+      case errc::already_present: return "child spec already present";
+      case errc::running: return "child is running";
+      case errc::restarting: return "child is restarting";
+      case errc::not_found: return "no such child";
+      case errc::max_children: return "supervisor has its maximum number of children";
+      case errc::invalid_child_spec: return "invalid child spec";
     }
     return "unknown otpp error";
   }

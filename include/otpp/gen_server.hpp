@@ -159,6 +159,8 @@ inline ignore_result ignore() { return {}; }
 template <class R>
 class call_result {
  public:
+  /// `noreply()`; lets a coroutine handler return `otpp::awaitable<call_result<R>>`.
+  call_result() : v_(noreply_result{}) {}
   template <class V>
     requires std::is_convertible_v<V, R>
   call_result(reply_result<V> r) : v_(reply_result<R>{R(std::move(r.value))}) {}
@@ -179,6 +181,8 @@ class call_result {
 template <>
 class call_result<void> {
  public:
+  /// `noreply()`.
+  call_result() = default;
   call_result(noreply_result r) : v_(std::move(r)) {}
   call_result(stop_result r) : v_(std::move(r)) {}
   /// Internal.
@@ -192,6 +196,8 @@ class call_result<void> {
 /// `noreply()` (optionally with a continuation) or `stop(reason)`.
 class cast_result {
  public:
+  /// `noreply()`; lets a coroutine handler return `otpp::awaitable<cast_result>`.
+  cast_result() = default;
   cast_result(noreply_result r) : v_(std::move(r)) {}
   cast_result(stop_result r) : v_(std::move(r)) {}
   /// Internal.
@@ -233,11 +239,17 @@ class start_error : public boost::system::system_error {
   pid holder_;
 };
 
+template <class Impl>
+class supervisor;
+
 namespace detail {
 template <class Impl>
 class server_process;
 template <class Impl>
 inline const char impl_tag = 0;
+// A supervisor callback module (see supervisor.hpp), which `start` starts as a supervisor.
+template <class Impl>
+concept supervisor_module = std::is_base_of_v<supervisor<Impl>, Impl>;
 }  // namespace detail
 
 /// The base of a gen_server implementation, through CRTP:
@@ -372,6 +384,7 @@ continuation gen_server<Impl>::continue_with(C arg) {
 /// returned `ignore()`. Throws `start_error` if init stopped or threw
 /// (`errc::init_failed`).
 template <class Impl, class... Args>
+  requires(!detail::supervisor_module<Impl>)
 server_ref<Impl> start(runtime& rt, Args&&... args) {
   return detail::start_server<Impl>(rt.core(), {}, false, std::forward<Args>(args)...);
 }
@@ -380,6 +393,7 @@ server_ref<Impl> start(runtime& rt, Args&&... args) {
 /// gen_server:start({local, Name}, ...). Throws `start_error` with
 /// `errc::already_started` (and the holder's pid) if the name is taken.
 template <class Impl, class... Args>
+  requires(!detail::supervisor_module<Impl>)
 server_ref<Impl> start(runtime& rt, name n, Args&&... args) {
   return detail::start_server<Impl>(rt.core(), std::move(n.value), false, std::forward<Args>(args)...);
 }
@@ -389,6 +403,7 @@ server_ref<Impl> start(runtime& rt, name n, Args&&... args) {
 /// trapping server run `terminate` and stop. Throws `system_error`
 /// (`errc::not_in_process`) outside a process, else as `start`.
 template <class Impl, class... Args>
+  requires(!detail::supervisor_module<Impl>)
 server_ref<Impl> start_link(Args&&... args) {
   auto& parent = detail::require_process("start_link");
   return detail::start_server<Impl>(parent.rt, {}, true, std::forward<Args>(args)...);
@@ -396,6 +411,7 @@ server_ref<Impl> start_link(Args&&... args) {
 
 /// As `start_link`, registered under the local name `n`.
 template <class Impl, class... Args>
+  requires(!detail::supervisor_module<Impl>)
 server_ref<Impl> start_link(name n, Args&&... args) {
   auto& parent = detail::require_process("start_link");
   return detail::start_server<Impl>(parent.rt, std::move(n.value), true, std::forward<Args>(args)...);

@@ -164,8 +164,7 @@ inline void trap_exit(bool on) { detail::require_process("trap_exit").trap_exit 
 inline void link(const pid& other) {
   auto& me = detail::require_process("link");
   if (!other || other.get() == &me) return;
-  auto& links = me.extras().links;
-  if (std::find(links.begin(), links.end(), other) == links.end()) links.push_back(other);
+  me.extras().links.insert(other);
   if (!other.get()->post(new detail::link_node(me.self())))
     me.post(new detail::exit_signal_node(other, noproc, detail::exit_origin::link));
 }
@@ -174,7 +173,7 @@ inline void link(const pid& other) {
 inline void unlink(const pid& other) {
   auto& me = detail::require_process("unlink");
   if (!other) return;
-  if (auto* x = me.extras_if()) std::erase(x->links, other);
+  if (auto* x = me.extras_if()) x->links.erase(other);
   other.get()->post(new detail::unlink_node(me.self()));
 }
 

@@ -42,6 +42,12 @@ inline std::exception_ptr make_call_error(error_code code, const exit_reason& re
   return std::make_exception_ptr(call_error(code, reason));
 }
 
+// The reply of a wait for a process's exit (see exit_watch.hpp): the exit
+// reason, delivered when the process exits rather than as an error.
+struct exit_report {
+  exit_reason reason;
+};
+
 // A pending call's result: the first of reply / error wins.
 template <class R>
 struct call_state : reply_slot {
@@ -59,6 +65,10 @@ struct call_state : reply_slot {
     if (!try_claim()) return;
     error = make_call_error(code, reason);
     on_complete();
+  }
+  void owner_exited(const exit_reason& reason) override {
+    if constexpr (std::is_same_v<R, exit_report>) try_reply(exit_report{reason});
+    else fail(make_error_code(errc::exited), reason);
   }
   // Called once, by whoever completed the call, after the result is stored.
   virtual void on_complete() = 0;

@@ -161,13 +161,66 @@ class inbox {
   std::atomic<inbox_node*> head_{nullptr};
 };
 
+// A process's links. Most processes have one or two; a supervisor may have
+// hundreds of thousands, so membership is indexed once the set grows.
+class link_set {
+ public:
+  bool contains(const pid& p) const {
+    if (!index_.empty()) return index_.count(p.get()) != 0;
+    return std::find(items_.begin(), items_.end(), p) != items_.end();
+  }
+  // Adds `p` unless present.
+  void insert(pid p) {
+    if (contains(p)) return;
+    items_.push_back(std::move(p));
+    if (!index_.empty()) index_.emplace(items_.back().get(), items_.size() - 1);
+    else if (items_.size() > small_size) reindex();
+  }
+  void erase(const pid& p) {
+    std::size_t i;
+    if (!index_.empty()) {
+      auto it = index_.find(p.get());
+      if (it == index_.end()) return;
+      i = it->second;
+      index_.erase(it);
+    } else {
+      auto it = std::find(items_.begin(), items_.end(), p);
+      if (it == items_.end()) return;
+      i = static_cast<std::size_t>(it - items_.begin());
+    }
+    // Order does not matter: move the last into the hole.
+    if (i + 1 != items_.size()) {
+      items_[i] = std::move(items_.back());
+      if (!index_.empty()) index_[items_[i].get()] = i;
+    }
+    items_.pop_back();
+  }
+  void clear() noexcept {
+    items_.clear();
+    index_.clear();
+  }
+  bool empty() const noexcept { return items_.empty(); }
+  std::size_t size() const noexcept { return items_.size(); }
+  auto begin() const noexcept { return items_.begin(); }
+  auto end() const noexcept { return items_.end(); }
+
+ private:
+  static constexpr std::size_t small_size = 16;
+  void reindex() {
+    index_.clear();
+    for (std::size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].get(), i);
+  }
+  std::vector<pid> items_;
+  std::unordered_map<const process_base*, std::size_t> index_;  // empty while small
+};
+
 // What most processes never need, allocated on first use.
 struct process_extras {
   struct monitor_entry {
     std::uint64_t ref;
     pid watcher;
   };
-  std::vector<pid> links;
+  link_set links;
   std::vector<monitor_entry> monitored_by;  // who watches this process
   struct watch_entry {
     std::uint64_t ref;
@@ -312,7 +365,7 @@ class process_base : public runnable {
   // An exit signal arrived (from a link, `otpp::exit` or the runtime).
   void handle_exit_signal(const pid& from, const exit_reason& reason, exit_origin origin);
   bool linked_to(const pid& other) const noexcept {
-    return extras_ && std::find(extras_->links.begin(), extras_->links.end(), other) != extras_->links.end();
+    return extras_ && extras_->links.contains(other);
   }
 
   // Releases the inbox and leaves the table; the last step of an exit.
@@ -388,8 +441,7 @@ struct link_node final : inbox_node {
   explicit link_node(pid f) : inbox_node(true), from(std::move(f)) {}
   void deliver(process_base& p) override {
     if (p.exited) return discard(p, p.reason);  // exiting: its links were already told
-    auto& links = p.extras().links;
-    if (std::find(links.begin(), links.end(), from) == links.end()) links.push_back(from);
+    p.extras().links.insert(from);
   }
   void discard(process_base& p, const exit_reason&) noexcept override {
     // Linking to a process that is gone: the linker gets `noproc`, as in Erlang.
@@ -406,7 +458,7 @@ struct unlink_node final : inbox_node {
   pid from;
   explicit unlink_node(pid f) : inbox_node(true), from(std::move(f)) {}
   void deliver(process_base& p) override {
-    if (auto* x = p.extras_if()) std::erase(x->links, from);
+    if (auto* x = p.extras_if()) x->links.erase(from);
   }
 };
 
@@ -533,7 +585,7 @@ inline void process_base::exit(exit_reason why) {
   std::unique_ptr<process_extras> x = std::move(extras_);
   if (x) {
     if (!x->name.empty()) rt.unregister_name(x->name, *this);
-    for (auto& slot : x->deferred) slot->fail(make_error_code(errc::exited), reason);
+    for (auto& slot : x->deferred) slot->owner_exited(reason);
     x->deferred.clear();
   }
   if (suspended) {

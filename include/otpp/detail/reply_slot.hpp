@@ -30,6 +30,8 @@ struct reply_slot {
   virtual ~reply_slot() = default;
   // Completes with `code` (and `reason` for errc::exited) if still pending.
   virtual void fail(error_code code, const exit_reason& reason) = 0;
+  // The process that was to answer exited with `reason`.
+  virtual void owner_exited(const exit_reason& reason) { fail(make_error_code(errc::exited), reason); }
 
   bool try_claim() noexcept {
     bool expected = false;

@@ -127,8 +127,7 @@ struct stop_node final : inbox_node {
   stop_node(exit_reason r, boost::intrusive_ptr<call_state<void>> s)
       : inbox_node(false), reason(std::move(r)), state(std::move(s)) {}
   void deliver(process_base& p) override {
-    static_cast<server_process<Impl>&>(p).stop_server(reason);
-    state->try_reply({});
+    static_cast<server_process<Impl>&>(p).stop_server(reason, std::move(state));
   }
   void discard(process_base&, const exit_reason& why) noexcept override {
     state->fail(make_error_code(errc::exited), why);
@@ -244,18 +243,31 @@ class server_process final : public process_base {
   }
 
   // gen_server:stop/3 and {stop, ...} results: terminate, then exit.
-  void stop_server(exit_reason reason) {
-    if (exited) return;
+  // `stopper` is gen_server:stop's caller, answered once the server is dead.
+  void stop_server(exit_reason reason, boost::intrusive_ptr<call_state<void>> stopper = {}) {
+    if (exited || stopping_) {
+      if (stopper) stopper->fail(make_error_code(errc::exited), this->reason);
+      return;
+    }
+    if (current_call_) defer(current_call_);
     if constexpr (has_terminate<Impl>) {
-      try {
-        impl().terminate(reason);
-      } catch (...) {
-        reason = exit_reason::from_exception(std::current_exception());
+      if constexpr (awaitable_traits<decltype(impl().terminate(reason))>::value) {
+        // A coroutine terminate: no message is taken until it is done; a
+        // `kill` meanwhile fails the stopper with `killed`.
+        stopping_ = true;
+        if (stopper) defer(stopper);
+        start_coroutine<exit_reason>(run_terminate(std::move(reason)),
+                                     [this, stopper](exit_reason r) { finish_stop(std::move(r), stopper); });
+        return;
+      } else {
+        try {
+          impl().terminate(reason);
+        } catch (...) {
+          reason = exit_reason::from_exception(std::current_exception());
+        }
       }
     }
-    if (reason.is_abnormal()) report(reason);
-    if (current_call_) defer(current_call_);
-    exit(std::move(reason));
+    finish_stop(std::move(reason), std::move(stopper));
   }
 
   // ---- process_base hooks ----
@@ -398,6 +410,24 @@ class server_process final : public process_base {
                    asio::bind_cancellation_slot(sig.slot(), std::move(complete)));
   }
 
+  awaitable<exit_reason> run_terminate(exit_reason reason) {
+    try {
+      co_await impl().terminate(reason);
+    } catch (...) {
+      co_return exit_reason::from_exception(std::current_exception());
+    }
+    co_return reason;
+  }
+
+  void finish_stop(exit_reason reason, boost::intrusive_ptr<call_state<void>> stopper) {
+    if (reason.is_abnormal()) report(reason);
+    if (stopper) {
+      if (auto* x = extras_if()) std::erase(x->deferred, reply_slot_ptr(stopper.get()));
+    }
+    exit(std::move(reason));
+    if (stopper) stopper->try_reply({});
+  }
+
   void defer(reply_slot* s) {
     auto& d = extras().deferred;
     if (d.size() >= 64 && (d.size() & (d.size() - 1)) == 0)
@@ -460,6 +490,7 @@ class server_process final : public process_base {
 
   alignas(Impl) unsigned char storage_[sizeof(Impl)];
   bool constructed_ = false;
+  bool stopping_ = false;  // a coroutine terminate is running
   reply_slot* current_call_ = nullptr;
   std::unique_ptr<idle_state> idle_;
 };
@@ -486,8 +517,8 @@ server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_
   if (link_parent && parent) {  // as gen_server:start, an unlinked server is its own parent
     p->parent = parent->self();
     p->root = false;
-    p->extras().links.push_back(parent->self());
-    parent->extras().links.push_back(me);
+    p->extras().links.insert(parent->self());
+    parent->extras().links.insert(me);
   }
   using outcome = typename server_process<Impl>::init_outcome;
   outcome result = outcome::ok;
