@@ -4,7 +4,9 @@
 
 /// All of otpp: Erlang/OTP's behaviours for C++20 on Boost.Asio.
 
+#include <otpp/child_spec.hpp>
 #include <otpp/config.hpp>
+#include <otpp/dynamic_supervisor.hpp>
 #include <otpp/error.hpp>
 #include <otpp/exit_reason.hpp>
 #include <otpp/gen_server.hpp>
@@ -12,5 +14,6 @@
 #include <otpp/process.hpp>
 #include <otpp/registry.hpp>
 #include <otpp/runtime.hpp>
+#include <otpp/supervisor.hpp>
 
 #endif  // OTPP_OTPP_HPP
