@@ -304,6 +304,19 @@ class gen_server {
   template <class C>
   continuation continue_with(C arg);
 
+  /// Runs `f()` in a new task process, so that long work does not hold up
+  /// this server's mailbox (as fauxtp's spawn_task). When the task ends,
+  /// `handle_task_end(task, status, result)` runs in this server as an info
+  /// message: `status` is `normal` and `result` holds what `f` returned, or
+  /// `status` is the task's exit reason (e.g. the exception `f` threw) and
+  /// `result` is empty; for a `void` function it is
+  /// `handle_task_end(task, status)`. `f` may be a coroutine. The task is not
+  /// linked to the server: its failure does not stop the server, and if the
+  /// server exits first the task runs on and its result is dropped.
+  /// Returns the task's pid.
+  template <class F>
+  pid spawn_task(F f);
+
  private:
   detail::process_base* process_;
 };
@@ -359,8 +372,21 @@ class server_ref {
 OTPP_END_NAMESPACE
 
 #include <otpp/detail/server_process.hpp>
+#include <otpp/detail/task_process.hpp>
 
 OTPP_BEGIN_NAMESPACE
+
+template <class Impl>
+template <class F>
+pid gen_server<Impl>::spawn_task(F f) {
+  using R = detail::task_result_t<F>;
+  static_assert(detail::has_handle_task_end<Impl, R>,
+                "spawn_task(f): the gen_server has no handle_task_end(const otpp::pid&, const "
+                "otpp::exit_reason&, std::optional<R>) for f's result type R (or "
+                "handle_task_end(const otpp::pid&, const otpp::exit_reason&) for void)");
+  boost::intrusive_ptr<detail::task_target<R>> target(new detail::task_end_target<Impl, R>(self()), false);
+  return detail::start_task(process_->rt, std::move(f), std::move(target), false);
+}
 
 template <class Impl>
 template <class M>

@@ -4,6 +4,7 @@
 
 /// All of otpp: Erlang/OTP's behaviours for C++20 on Boost.Asio.
 
+#include <otpp/agent.hpp>
 #include <otpp/child_spec.hpp>
 #include <otpp/config.hpp>
 #include <otpp/dynamic_supervisor.hpp>
@@ -15,5 +16,6 @@
 #include <otpp/registry.hpp>
 #include <otpp/runtime.hpp>
 #include <otpp/supervisor.hpp>
+#include <otpp/task.hpp>
 
 #endif  // OTPP_OTPP_HPP

@@ -66,6 +66,13 @@ struct call_state : reply_slot {
     error = make_call_error(code, reason);
     on_complete();
   }
+  // Completes with an error already made; false if already completed.
+  bool try_fail(std::exception_ptr e) {
+    if (!try_claim()) return false;
+    error = std::move(e);
+    on_complete();
+    return true;
+  }
   void owner_exited(const exit_reason& reason) override {
     if constexpr (std::is_same_v<R, exit_report>) try_reply(exit_report{reason});
     else fail(make_error_code(errc::exited), reason);

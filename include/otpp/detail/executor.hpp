@@ -18,9 +18,9 @@ namespace detail {
 
 // A function run by a worker outside any process.
 template <class F>
-struct task final : runnable {
+struct function_task final : runnable {
   F f;
-  explicit task(F&& fn) : f(std::move(fn)) {}
+  explicit function_task(F&& fn) : f(std::move(fn)) {}
   void run() override {
     F local(std::move(f));
     delete this;
@@ -118,7 +118,7 @@ class basic_executor {
       p_->post(new work_node<fn>(fn(std::forward<F>(f))));
       return;
     }
-    rt_->sched.schedule(new task<fn>(fn(std::forward<F>(f))));
+    rt_->sched.schedule(new function_task<fn>(fn(std::forward<F>(f))));
   }
 
   friend bool operator==(const basic_executor& a, const basic_executor& b) noexcept {

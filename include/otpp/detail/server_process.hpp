@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <new>
+#include <optional>
 
 OTPP_BEGIN_NAMESPACE
 namespace detail {
@@ -36,6 +37,14 @@ template <class Impl>
 concept has_init = requires(Impl& i) { i.init(); };
 template <class Impl>
 concept has_terminate = requires(Impl& i, const exit_reason& r) { i.terminate(r); };
+template <class R>
+using non_void_t = std::conditional_t<std::is_void_v<R>, int, R>;
+template <class Impl, class R>
+concept has_handle_task_end =
+    (std::is_void_v<R> && requires(Impl& i, const pid& t, const exit_reason& s) { i.handle_task_end(t, s); }) ||
+    (!std::is_void_v<R> && requires(Impl& i, const pid& t, const exit_reason& s, std::optional<non_void_t<R>>&& r) {
+      i.handle_task_end(t, s, std::move(r));
+    });
 
 template <class T>
 struct awaitable_traits : std::false_type {};
@@ -290,6 +299,17 @@ class server_process final : public process_base {
     on_info(exit_signal{from_pid, r});
   }
   void on_down(down d) override { on_info(std::move(d)); }
+
+  // A task from spawn_task ended: `result` is set when `status` is normal.
+  template <class R>
+  void on_task_end(const pid& task, const exit_reason& status, std::optional<R>&& result) {
+    touch();
+    run_handler([&]() -> decltype(auto) { return impl().handle_task_end(task, status, std::move(result)); });
+  }
+  void on_task_end(const pid& task, const exit_reason& status) {
+    touch();
+    run_handler([&]() -> decltype(auto) { return impl().handle_task_end(task, status); });
+  }
   void on_message(message&& m) override {
     touch();
     if constexpr (has_handle_info<Impl, message>)
