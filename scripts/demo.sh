@@ -9,7 +9,7 @@ bash scripts/install-deps.sh
 cmake --preset release
 cmake --build --preset release
 
-for example in stack config_server; do
+for example in stack config_server supervision_tree; do
   binary="build/release/examples/${example}"
   if [ ! -x "$binary" ]; then
     echo "demo: ${binary} was not built (is there an examples/${example}.cpp?)" >&2
@@ -17,7 +17,7 @@ for example in stack config_server; do
   fi
 done
 
-for example in stack config_server; do
+for example in stack config_server supervision_tree; do
   echo "=== otpp demo: ${example} ==="
   "build/release/examples/${example}"
 done
