@@ -25,7 +25,7 @@ class agent_server : public gen_server<agent_server<State>> {
 
   template <class F>
   struct get_msg {
-    using reply_type = std::invoke_result_t<F&, const State&>;
+    using reply_type = std::decay_t<std::invoke_result_t<F&, const State&>>;  // a copy, as Agent.get
     F f;
   };
   template <class F>
@@ -44,7 +44,7 @@ class agent_server : public gen_server<agent_server<State>> {
   };
 
   template <class F>
-  auto handle_call(get_msg<F> m) {
+  typename get_msg<F>::reply_type handle_call(get_msg<F> m) {
     return m.f(std::as_const(state_));
   }
   template <class F>
@@ -99,9 +99,9 @@ class agent {
   /// True unless empty.
   explicit operator bool() const noexcept { return static_cast<bool>(ref_); }
 
-  /// Returns `f(state)`, as Agent.get/3. `f` takes `const State&`.
+  /// Returns a copy of `f(state)`, as Agent.get/3. `f` takes `const State&`.
   template <class F>
-  std::invoke_result_t<F&, const State&> get(F f, timeout_type timeout = default_timeout) const {
+  std::decay_t<std::invoke_result_t<F&, const State&>> get(F f, timeout_type timeout = default_timeout) const {
     return call(ref_, typename server::template get_msg<F>{std::move(f)}, timeout);
   }
 

@@ -9,6 +9,7 @@
 
 #include <boost/asio/async_result.hpp>
 
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -51,19 +52,33 @@ class task_state final : public task_target<R> {
   boost::intrusive_ptr<call_state<R>> waiter_;
 };
 
+// Kills a task whose awaiting side gave up. A caller linked to the task
+// (otpp::async inside a process) unlinks first, so that it runs on with its
+// timeout error instead of dying of the task's `killed`.
+inline void stop_abandoned_task(const pid& task) {
+  if (current_process) unlink(task);
+  otpp::exit(task, kill);
+}
+
 // An async_await: stops the task when it gives up waiting, as Task.await.
 template <class R, class Handler>
 class task_await_op final : public async_call_op<R, Handler> {
  public:
   task_await_op(Handler&& h, const basic_executor& fallback, pid task)
-      : async_call_op<R, Handler>(std::move(h), fallback), task_(std::move(task)) {}
+      : async_call_op<R, Handler>(std::move(h), fallback), task_(std::move(task)), caller_(otpp::self()) {}
   void fail(error_code code, const exit_reason& reason) override {
-    if (!this->done() && code != make_error_code(errc::exited)) otpp::exit(task_, kill);
+    if (!this->done() && code != make_error_code(errc::exited)) {
+      // A timeout fires on no particular thread: unlink from the caller's own context.
+      auto stop = [task = task_] { stop_abandoned_task(task); };
+      if (!caller_ || !caller_.get()->post(new work_node<decltype(stop)>(std::move(stop))))
+        otpp::exit(task_, kill);
+    }
     async_call_op<R, Handler>::fail(code, reason);
   }
 
  private:
   pid task_;
+  pid caller_;
 };
 
 }  // namespace detail
@@ -133,7 +148,7 @@ R await(task<R>& t, timeout_type timeout = default_timeout) {
   boost::intrusive_ptr<detail::sync_call_state<R>> w(new detail::sync_call_state<R>(p.get()->rt.sched), false);
   if (state->attach(w)) {
     w->wait(detail::deadline_after(timeout));
-    if (w->error && !state->done()) otpp::exit(p, kill);  // timed out: stop the task
+    if (w->error && !state->done()) detail::stop_abandoned_task(p);  // timed out
   } else {
     state->forward(*w);
   }
@@ -181,12 +196,15 @@ auto async_await(task<R>& t, CompletionToken&& token) {
 /// whose tasks are temporary children.
 using task_supervisor_ref = dynamic_supervisor_ref;
 
-/// Starts a task supervisor, as Task.Supervisor.start_link/1 without the link.
-inline task_supervisor_ref start_task_supervisor(runtime& rt) { return start_dynamic_supervisor(rt); }
+/// Starts a task supervisor, as Task.Supervisor.start_link/1 without the
+/// link; `flags` as a dynamic_supervisor's (max_children, restart intensity).
+inline task_supervisor_ref start_task_supervisor(runtime& rt, dynamic_supervisor_flags flags = {}) {
+  return start_dynamic_supervisor(rt, flags);
+}
 
 /// As `start_task_supervisor`, registered under the local name `n`.
-inline task_supervisor_ref start_task_supervisor(runtime& rt, name n) {
-  return start_dynamic_supervisor(rt, std::move(n));
+inline task_supervisor_ref start_task_supervisor(runtime& rt, name n, dynamic_supervisor_flags flags = {}) {
+  return start_dynamic_supervisor(rt, std::move(n), flags);
 }
 
 /// Runs `f()` as a temporary child of `sup`, not linked to the caller, and
@@ -200,8 +218,10 @@ task<detail::task_result_t<F>> async_nolink(const task_supervisor_ref& sup, F f)
   boost::intrusive_ptr<detail::task_state<R>> state(new detail::task_state<R>(), false);
   child_spec spec;
   spec.restart = temporary;
-  spec.start = [state, f = std::move(f)]() mutable -> pid {
-    return detail::start_task(detail::require_process("async_nolink").rt, std::move(f), state, true);
+  // A child_spec's start is a std::function, which must be copyable; `f` need not be.
+  auto fn = std::make_shared<F>(std::move(f));
+  spec.start = [state, fn]() -> pid {
+    return detail::start_task(detail::require_process("async_nolink").rt, std::move(*fn), state, true);
   };
   start_child(sup, std::move(spec));
   return task<R>(std::move(state));

@@ -65,7 +65,11 @@ class dynamic_supervisor_server : public gen_server<dynamic_supervisor_server> {
 
   awaitable<error_code> handle_call(dyn_terminate_child_msg m) {
     auto it = children_.find(m.child);
-    if (it == children_.end() || it->second.restarting) co_return make_error_code(errc::not_found);
+    if (it == children_.end()) co_return make_error_code(errc::not_found);
+    if (it->second.restarting) {  // its last pid, as simple_one_for_one: no more retries
+      children_.erase(it);
+      co_return error_code();
+    }
     const shutdown_spec how = it->second.spec.effective_shutdown();
     exit_reason r = co_await shutdown_child(m.child, how);
     if (!expected_shutdown_reason(it->second.spec, r)) report("shutdown_error", r);

@@ -443,11 +443,13 @@ struct link_node final : inbox_node {
     if (p.exited) return discard(p, p.reason);  // exiting: its links were already told
     p.extras().links.insert(from);
   }
-  void discard(process_base& p, const exit_reason&) noexcept override {
-    // Linking to a process that is gone: the linker gets `noproc`, as in Erlang.
+  // The process exited (with `why`) before the link reached it: the linker
+  // gets its exit signal. (`link` itself answers `noproc` for a process
+  // already dead when it was called, as Erlang does.)
+  void discard(process_base& p, const exit_reason& why) noexcept override {
     if (auto* f = from.get()) {
       try {
-        f->post(new exit_signal_node(p.self(), noproc, exit_origin::link));
+        f->post(new exit_signal_node(p.self(), why, exit_origin::link));
       } catch (...) {
       }
     }
@@ -485,10 +487,12 @@ struct monitor_node final : inbox_node {
     if (p.exited) return discard(p, p.reason);  // exiting: its monitors were already told
     p.extras().monitored_by.push_back({ref, watcher});
   }
-  void discard(process_base& p, const exit_reason&) noexcept override {
+  // The process exited (with `why`) before the monitor reached it; `monitor`
+  // itself answers `noproc` for a process already dead when it was called.
+  void discard(process_base& p, const exit_reason& why) noexcept override {
     if (auto* w = watcher.get()) {
       try {
-        w->post_message(new down_node(down{ref, p.self(), noproc}));
+        w->post_message(new down_node(down{ref, p.self(), why}));
       } catch (...) {
       }
     }
@@ -628,7 +632,10 @@ inline void process_base::finalize() noexcept {
 inline void process_base::handle_exit_signal(const pid& from, const exit_reason& why,
                                              exit_origin origin) {
   if (exited) return;
-  if (origin == exit_origin::link && !linked_to(from)) return;  // unlinked meanwhile
+  if (origin == exit_origin::link) {
+    if (!linked_to(from)) return;  // unlinked meanwhile
+    extras_->links.erase(from);    // the other side is dead: so is the link
+  }
   if (why.what() == exit_reason::kind::kill) {
     exit(killed);
     return;

@@ -532,7 +532,6 @@ server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_
     }
     p->extras().name = std::move(reg_name);
   }
-  rt.add(*p);
   process_base* const parent = current_process;
   if (link_parent && parent) {  // as gen_server:start, an unlinked server is its own parent
     p->parent = parent->self();
@@ -540,6 +539,7 @@ server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_
     p->extras().links.insert(parent->self());
     parent->extras().links.insert(me);
   }
+  rt.add(*p);  // after `root` is set: the runtime's shutdown reads it from the table
   using outcome = typename server_process<Impl>::init_outcome;
   outcome result = outcome::ok;
   exit_reason failure;

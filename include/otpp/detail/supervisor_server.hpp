@@ -124,6 +124,7 @@ class supervisor_server : public gen_server<supervisor_server> {
     auto it = find(m.id);
     if (it == children_.end()) co_return make_error_code(errc::not_found);
     if (it->child) co_await stop_child(*it);
+    it->restarting = false;  // as OTP: no more retries
     forget_if_temporary(it);
     co_return error_code();
   }
