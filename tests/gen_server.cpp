@@ -25,6 +25,8 @@
 // - Timeouts are short (10-60 ms) where a timeout is the point; no test
 //   asserts how fast anything runs.
 // - The test tagged [!mayfail] demonstrates a known limitation (see its comment).
+// - Helpers shared with other test files (`safety`, `quiet`, `event_counter`,
+//   `failure_of`, `keep_alive`, `watch` ...) are in support.hpp.
 
 #include <catch2/catch.hpp>
 
@@ -63,49 +65,13 @@
 #include <utility>
 #include <vector>
 
+#include "support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
-using clock_type = std::chrono::steady_clock;
-
-// Bounds every wait so that a broken library fails a test instead of hanging it.
-constexpr auto safety = 10s;
-
-// Two workers and, unless a test captures it, no log output.
-otpp::runtime_options options(otpp::logger_function logger = {}) {
-  return otpp::runtime_options{.workers = 2, .logger = std::move(logger)};
-}
-
-template <class T>
-bool arrives(std::future<T>& f) {
-  return f.wait_for(safety) == std::future_status::ready;
-}
-
-// A count that any thread bumps and the test thread waits on.
-class event_counter {
- public:
-  void bump() {
-    {
-      std::lock_guard lock(m_);
-      ++n_;
-    }
-    cv_.notify_all();
-  }
-  bool wait_for_at_least(int n, std::chrono::milliseconds limit = safety) {
-    std::unique_lock lock(m_);
-    return cv_.wait_for(lock, limit, [&] { return n_ >= n; });
-  }
-  int count() {
-    std::lock_guard lock(m_);
-    return n_;
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  int n_ = 0;
-};
+using namespace otpp_test;  // support.hpp
 
 // What a runtime's logger was given.
 class log_capture {
@@ -154,38 +120,6 @@ class terminate_log {
   std::vector<otpp::exit_reason> reasons_;
 };
 
-// Keeps exceptions that other threads also held alive until the program
-// exits, so that the test thread frees them last. (libstdc++'s exception_ptr
-// reference count lives in the uninstrumented libstdc++.so: when another
-// thread drops the last reference after the test thread read the exception,
-// ThreadSanitizer sees the free but not the synchronisation and reports a
-// false data race.)
-void keep_alive(std::exception_ptr e) {
-  static std::mutex m;
-  static std::vector<std::exception_ptr> kept;
-  std::lock_guard lock(m);
-  kept.push_back(std::move(e));
-}
-
-// What a failed call threw.
-struct failure {
-  bool thrown = false;
-  otpp::error_code code;
-  otpp::exit_reason reason;
-  std::string what;
-};
-
-template <class F>
-failure failure_of(F&& f) {
-  try {
-    f();
-  } catch (const otpp::call_error& e) {
-    keep_alive(std::current_exception());
-    return {true, e.code(), e.reason(), e.what()};
-  }
-  return {};
-}
-
 // The error code of an exception an async_call completed with (success if none).
 otpp::error_code code_of(const std::exception_ptr& e) {
   if (!e) return {};
@@ -197,10 +131,6 @@ otpp::error_code code_of(const std::exception_ptr& e) {
   } catch (...) {
     return make_error_code(boost::system::errc::invalid_argument);
   }
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
 }
 
 // ---- servers used by several tests ----
@@ -226,28 +156,6 @@ struct counter : otpp::gen_server<counter> {
   int value = 0;
 };
 
-// Monitors one process and reports its `down` message.
-struct watcher : otpp::gen_server<watcher> {
-  struct watch {
-    using reply_type = void;
-    otpp::pid target;
-  };
-  explicit watcher(std::shared_ptr<std::promise<otpp::down>> p) : done(std::move(p)) {}
-  void handle_call(watch w) { otpp::monitor(w.target); }
-  void handle_info(otpp::down d) { done->set_value(std::move(d)); }
-  std::shared_ptr<std::promise<otpp::down>> done;
-};
-
-// A future that becomes ready with `target`'s `down` message: observes a
-// death without polling.
-std::future<otpp::down> watch(otpp::runtime& rt, const otpp::pid& target) {
-  auto p = std::make_shared<std::promise<otpp::down>>();
-  auto f = p->get_future();
-  auto w = otpp::start<watcher>(rt, p);
-  otpp::call(w, watcher::watch{target});
-  return f;
-}
-
 // Takes calls and never answers them.
 struct black_hole : otpp::gen_server<black_hole> {
   struct swallow {
@@ -271,7 +179,7 @@ struct black_hole : otpp::gen_server<black_hole> {
 
 TEST_CASE("gen_server: call returns the handler's value, cast changes state, void replies",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto c = otpp::start<counter>(rt);
   REQUIRE(c);
   STATIC_REQUIRE(std::is_same_v<decltype(otpp::call(c, counter::get{})), int>);
@@ -312,7 +220,7 @@ struct result_kinds : otpp::gen_server<result_kinds> {
 
 TEST_CASE("gen_server: handle_call may return otpp::reply(v) or a value convertible to the reply",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto r = otpp::start<result_kinds>(rt);
   CHECK(otpp::call(r, result_kinds::wrapped{}) == "wrapped");
   CHECK(otpp::call(r, result_kinds::converted{}) == 41LL);
@@ -353,7 +261,7 @@ struct deferring : otpp::gen_server<deferring> {
 
 TEST_CASE("gen_server: a deferred reply comes from another std::thread through from<R>",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ask_p = std::make_shared<std::promise<otpp::from<std::string>>>();
   auto nudge_p = std::make_shared<std::promise<otpp::from<void>>>();
   auto ask_f = ask_p->get_future();
@@ -431,7 +339,7 @@ struct fifo_checker : otpp::gen_server<fifo_checker> {
 };
 
 TEST_CASE("gen_server: casts from each sender arrive in the order sent", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<fifo_checker>(rt);
   constexpr int n = 5000;
   {
@@ -485,7 +393,7 @@ asio::awaitable<void> echo_client(otpp::server_ref<echo> ref, std::uint64_t id, 
 }
 
 TEST_CASE("gen_server: 10,000 concurrent callers each get their own reply", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<echo>(rt);
   auto t = std::make_shared<tally>();
   constexpr int coroutines = 10000;
@@ -546,7 +454,7 @@ struct tracking : otpp::gen_server<tracking> {
 // sync_call_state's initial reference twice (fixed in a85226c), so the state
 // and the reply it holds were never freed.
 TEST_CASE("gen_server: a blocking call frees its reply state", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<tracking>(rt);
   CHECK(otpp::call(ref, tracking::get{}).v == 5);
   // Ordered after the first call: the server has dropped that call's message.
@@ -563,7 +471,7 @@ TEST_CASE("gen_server: a blocking call frees its reply state", "[gen_server]") {
 
 TEST_CASE("gen_server: a call to a dead pid or an unknown name fails with noproc, and a cast never throws",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto c = otpp::start<counter>(rt);
   const otpp::pid p = c.pid();
   otpp::stop(c);
@@ -607,7 +515,7 @@ TEST_CASE("gen_server: an exception in a handler fails the caller with exited an
           "[gen_server]") {
   log_capture logs;
   auto term = std::make_shared<terminate_log>();
-  otpp::runtime rt(options(logs.logger()));
+  otpp::runtime rt(otpp::runtime_options{.workers = 2, .logger = logs.logger()});
   auto ref = otpp::start<crasher>(rt, term);
   const otpp::pid p = ref.pid();
 
@@ -684,7 +592,7 @@ struct relay : otpp::gen_server<relay> {
 
 TEST_CASE("gen_server: a call times out and its late reply is dropped, never given to a later call",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<late_replier>(rt);
 
   auto late_reply_then_next_call = [&] {
@@ -744,7 +652,7 @@ struct selfish : otpp::gen_server<selfish> {
 };
 
 TEST_CASE("gen_server: a handler calling its own server fails with calling_self", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<selfish>(rt);
   const auto codes = otpp::call(ref, selfish::loop{});
   REQUIRE(codes.size() == 3);
@@ -795,7 +703,7 @@ struct napper : otpp::gen_server<napper> {
 };
 
 TEST_CASE("gen_server: a coroutine handler holds the mailbox while it awaits", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto sp = std::make_shared<std::promise<std::function<void()>>>();
   auto suspended = sp->get_future();
   auto ref = otpp::start<napper>(rt, sp);
@@ -834,7 +742,7 @@ struct slow_caster : otpp::gen_server<slow_caster> {
 };
 
 TEST_CASE("gen_server: coroutine cast handlers run one at a time", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<slow_caster>(rt);
   for (int i = 1; i <= 5; ++i) otpp::cast(ref, slow_caster::work{i});
   CHECK(otpp::call(ref, slow_caster::get_log{}) == std::vector<int>{1, -1, 2, -2, 3, -3, 4, -4, 5, -5});
@@ -867,7 +775,7 @@ struct awaiting_caller : otpp::gen_server<awaiting_caller> {
 TEST_CASE("gen_server: coroutine handlers await other servers, and their exceptions crash the server",
           "[gen_server]") {
   auto term = std::make_shared<terminate_log>();
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto c = otpp::start<counter>(rt, 41);
   auto ref = otpp::start<awaiting_caller>(rt, c, term);
   CHECK(otpp::call(ref, awaiting_caller::relay_get{}) == 42);
@@ -933,7 +841,7 @@ TEST_CASE("gen_server: the idle timeout fires once per idle period and messages 
   // Our timestamps are taken a little after the library's; this absorbs that.
   constexpr auto tolerance = 2ms;
   auto shared = std::make_shared<idle_shared>();
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   const auto t0 = clock_type::now();
   auto ref = otpp::start<idler>(rt, shared, otpp::timeout_type(idle));
 
@@ -1002,7 +910,7 @@ TEST_CASE("gen_server: no stale idle_timeout right after a message that waited b
   constexpr auto idle = 40ms;
   constexpr auto tolerance = 2ms;
   auto shared = std::make_shared<idle_shared>();
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<idle_napper>(rt, shared);
   auto reply = otpp::async_call(ref, idle_napper::nap{}, asio::use_future);
   otpp::cast(ref, idle_napper::ping{});  // waits while the handler is suspended
@@ -1085,7 +993,7 @@ std::optional<otpp::start_error> start_failure(F&& f) {
 TEST_CASE("gen_server: init results", "[gen_server]") {
   using mode = init_probe::mode;
   auto terminated = std::make_shared<std::atomic<bool>>(false);
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
 
   SECTION("ok()") {
     auto ref = otpp::start<init_probe>(rt, mode::ok, terminated);
@@ -1192,7 +1100,7 @@ struct stepper : otpp::gen_server<stepper> {
 
 TEST_CASE("gen_server: noreply(continue_with(x)) runs handle_continue before the next message",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<stepper>(rt);
   otpp::cast(ref, stepper::a{});
   otpp::cast(ref, stepper::b{});  // usually already waiting when a is handled
@@ -1240,7 +1148,7 @@ struct stoppable : otpp::gen_server<stoppable> {
 
 TEST_CASE("gen_server: stop runs terminate, and so do stop results from handlers", "[gen_server]") {
   auto term = std::make_shared<terminate_log>();
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<stoppable>(rt, term);
   const otpp::pid p = ref.pid();
 
@@ -1289,7 +1197,7 @@ TEST_CASE("gen_server: stop runs terminate, and so do stop results from handlers
 TEST_CASE("gen_server: stop with a timeout fails with timeout when the server is busy", "[gen_server]") {
   auto term = std::make_shared<terminate_log>();
   std::promise<void> release;
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<stoppable>(rt, term, release.get_future().share());
   const otpp::pid p = ref.pid();
   auto down = watch(rt, p);
@@ -1340,7 +1248,7 @@ TEST_CASE("gen_server: terminate is not called after kill, and is called on runt
   auto term = std::make_shared<terminate_log>();
 
   SECTION("kill: no terminate, even when trapping exits") {
-    otpp::runtime rt(options());
+    otpp::runtime rt(quiet());
     auto ref = otpp::start<mortal>(rt, term, true);
     auto down = watch(rt, ref.pid());
     otpp::exit(ref.pid(), otpp::kill);
@@ -1352,7 +1260,7 @@ TEST_CASE("gen_server: terminate is not called after kill, and is called on runt
 
   SECTION("runtime destroyed: a trapping server runs terminate with shutdown") {
     {
-      otpp::runtime rt(options());
+      otpp::runtime rt(quiet());
       otpp::start<mortal>(rt, term, true);
     }
     CHECK(term->reasons() == std::vector<otpp::exit_reason>{otpp::shutdown});
@@ -1360,7 +1268,7 @@ TEST_CASE("gen_server: terminate is not called after kill, and is called on runt
 
   SECTION("runtime destroyed: a server that does not trap exits just dies") {
     {
-      otpp::runtime rt(options());
+      otpp::runtime rt(quiet());
       otpp::start<mortal>(rt, term, false);
     }
     CHECK(term->reasons().empty());
@@ -1368,7 +1276,7 @@ TEST_CASE("gen_server: terminate is not called after kill, and is called on runt
 
   SECTION("an exit signal from another process reaches a trapping server as handle_info") {
     auto infos = std::make_shared<event_counter>();
-    otpp::runtime rt(options());
+    otpp::runtime rt(quiet());
     auto ref = otpp::start<mortal>(rt, term, true, infos);
     auto s = otpp::start<signaller>(rt);
     otpp::call(s, signaller::send_exit{ref.pid(), otpp::exit_reason::error("you there?")});
@@ -1379,7 +1287,7 @@ TEST_CASE("gen_server: terminate is not called after kill, and is called on runt
   }
 
   SECTION("an exit signal kills a server that does not trap exits, without terminate") {
-    otpp::runtime rt(options());
+    otpp::runtime rt(quiet());
     auto ref = otpp::start<mortal>(rt, term, false);
     auto down = watch(rt, ref.pid());
     auto s = otpp::start<signaller>(rt);
@@ -1417,7 +1325,7 @@ struct stuck : otpp::gen_server<stuck> {
 
 TEST_CASE("gen_server: kill while a coroutine handler is suspended", "[gen_server]") {
   auto state = std::make_shared<stuck::shared_state>();
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<stuck>(rt, state);
   const otpp::pid p = ref.pid();
   auto down = watch(rt, p);
@@ -1464,7 +1372,7 @@ void destroy_runtime_under_blocked_callers(bool spin) {
   std::vector<failure> failures;
   std::vector<std::jthread> callers;  // outlive the runtime
   {
-    otpp::runtime rt(options());
+    otpp::runtime rt(quiet());
     auto ref = otpp::start<Server>(rt, arrived);
     if constexpr (requires { typename Server::spin; })
       if (spin) otpp::cast(ref, typename Server::spin{});
@@ -1562,7 +1470,7 @@ otpp::call_result<int> chain_b::handle_call(ask, otpp::from<int> f) {
 // call times out although A would answer it at once in Erlang.
 TEST_CASE("gen_server: blocking calls from handlers that interleave do not deadlock until a timeout",
           "[gen_server][!mayfail]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto refs = std::make_shared<chain_refs>();
   auto out = std::make_shared<std::promise<failure>>();
   auto c_result = out->get_future();
@@ -1608,7 +1516,7 @@ struct hog : otpp::gen_server<hog> {
 // `busy` flag in 8cff5fe; the calls below check it stays fixed.)
 TEST_CASE("gen_server: a server is not held up by another server's long handler while a worker is idle",
           "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto started = std::make_shared<std::promise<void>>();
   auto started_f = started->get_future();
   auto notified = std::make_shared<event_counter>();
@@ -1639,7 +1547,7 @@ TEST_CASE("gen_server: a server is not held up by another server's long handler 
 // ======================================================================
 
 TEST_CASE("gen_server: unique names", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   const std::string n = "gen_server test: named counter";
   auto a = otpp::start<counter>(rt, otpp::name{n}, 5);
   CHECK(otpp::whereis(rt, n) == a.pid());
@@ -1699,7 +1607,7 @@ struct callback_seen {
 };
 
 TEST_CASE("gen_server: async_call with completion tokens", "[gen_server]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto c = otpp::start<counter>(rt, 11);
 
   SECTION("use_future") {
@@ -1781,7 +1689,7 @@ TEST_CASE("gen_server: async_call with completion tokens", "[gen_server]") {
 // The body of the next test, run in a child process (hidden: "[.]").
 TEST_CASE("gen_server (child process): async_call with a callback on an empty reference",
           "[.][gen_server_child]") {
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   const otpp::server_ref<counter> empty;  // as start returns after init's ignore()
   std::promise<otpp::error_code> done;
   auto done_f = done.get_future();
@@ -1854,7 +1762,7 @@ struct picky : otpp::gen_server<picky> {
 
 TEST_CASE("gen_server: send delivers info messages, and unhandled ones are logged", "[gen_server]") {
   log_capture logs;
-  otpp::runtime rt(options(logs.logger()));
+  otpp::runtime rt(otpp::runtime_options{.workers = 2, .logger = logs.logger()});
 
   SECTION("untyped and typed send") {
     auto ref = otpp::start<listener>(rt);
@@ -1923,7 +1831,7 @@ struct ticker : otpp::gen_server<ticker> {
 
 TEST_CASE("gen_server: send_after from a server, and cancel_timer", "[gen_server]") {
   auto events = std::make_shared<event_counter>();
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto ref = otpp::start<ticker>(rt, events);
   otpp::cast(ref, ticker::arm{});
   REQUIRE(events->wait_for_at_least(2));
@@ -1947,7 +1855,7 @@ TEST_CASE("gen_server: exit reasons and pids format with fmt", "[gen_server]") {
   CHECK(fmt::format("{}", otpp::exit_reason::from_exception(std::make_exception_ptr(std::runtime_error("bad")))) ==
         "{exception,std::runtime_error: bad}");
 
-  otpp::runtime rt(options());
+  otpp::runtime rt(quiet());
   auto a = otpp::start<counter>(rt);
   auto b = otpp::start<counter>(rt);
   CHECK(a.pid().id() > 0);

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -35,11 +37,9 @@ constexpr std::chrono::milliseconds patience = 5s;
 // regression from costing the full patience.
 constexpr std::chrono::milliseconds short_patience = 1s;
 
-otpp::runtime_options quiet(unsigned workers = 2) {
-  return {.workers = workers, .logger = [](otpp::log_level, std::string_view) {}};
-}
+using otpp_test::quiet;
+using otpp_test::str;
 
-std::string str(const otpp::exit_reason& r) { return fmt::format("{}", r); }
 std::string str(const otpp::pid& p) { return fmt::format("{}", p); }
 
 #define CHECK_REASON(got, want)                                      \

@@ -19,11 +19,11 @@
 #include <thread>
 #include <vector>
 
+#include "support.hpp"
+
 namespace {
 
-otpp::runtime_options quiet(unsigned workers = 2) {
-  return {.workers = workers, .logger = [](otpp::log_level, std::string_view) {}};
-}
+using otpp_test::quiet;
 
 struct named : otpp::gen_server<named> {
   struct get {

@@ -32,43 +32,16 @@
 #include <thread>
 #include <vector>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
 namespace {
 
-// A bound on waiting for something that must happen: never reached when the
-// test passes, it only turns a missing event into a failure instead of a hang.
-constexpr std::chrono::milliseconds patience = 5s;
-
-otpp::runtime_options quiet(unsigned workers = 2) {
-  return {.workers = workers, .logger = [](otpp::log_level, std::string_view) {}};
-}
-
-// Counts arrivals; a test waits (bounded) until enough have arrived.
-class countdown {
- public:
-  void arrive(int n = 1) {
-    {
-      std::lock_guard lock(mutex_);
-      count_ += n;
-    }
-    cv_.notify_all();
-  }
-  bool wait_for(int n, std::chrono::milliseconds limit = patience) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, limit, [&] { return count_ >= n; });
-  }
-  int count() const {
-    std::lock_guard lock(mutex_);
-    return count_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  int count_ = 0;
-};
+using otpp_test::event_counter;
+using otpp_test::quiet;
+using otpp_test::safety;
 
 // How many server states were constructed and destroyed (outlives the runtime).
 struct tally {
@@ -119,15 +92,15 @@ struct holder : otpp::gen_server<holder> {
   struct hold {
     using reply_type = int;
   };
-  explicit holder(std::shared_ptr<countdown> arrived, std::shared_ptr<tally> t = {})
+  explicit holder(std::shared_ptr<event_counter> arrived, std::shared_ptr<tally> t = {})
       : arrived(std::move(arrived)), track(std::move(t)) {}
-  std::shared_ptr<countdown> arrived;
+  std::shared_ptr<event_counter> arrived;
   tracked track;
   std::vector<otpp::from<int>> waiting;
 
   otpp::call_result<int> handle_call(hold, otpp::from<int> f) {
     waiting.push_back(std::move(f));
-    arrived->arrive();
+    arrived->bump();
     return otpp::noreply();
   }
 };
@@ -140,10 +113,10 @@ struct sleeper : otpp::gen_server<sleeper> {
     otpp::pid holder_pid;  // for call_in_flight
   };
 
-  sleeper(std::shared_ptr<countdown> entered, std::shared_ptr<tally> t, bool trap = false,
+  sleeper(std::shared_ptr<event_counter> entered, std::shared_ptr<tally> t, bool trap = false,
           std::shared_ptr<std::atomic<int>> terminated = {})
       : entered(std::move(entered)), track(std::move(t)), trap(trap), terminated(std::move(terminated)) {}
-  std::shared_ptr<countdown> entered;
+  std::shared_ptr<event_counter> entered;
   tracked track;
   bool trap;
   std::shared_ptr<std::atomic<int>> terminated;
@@ -157,12 +130,12 @@ struct sleeper : otpp::gen_server<sleeper> {
       // The frame holds no I/O object.
       auto call = otpp::async_call(otpp::server_ref<holder>(n.holder_pid), holder::hold{}, otpp::infinity,
                                    asio::use_awaitable);
-      entered->arrive();
+      entered->bump();
       co_await std::move(call);
       co_return;
     }
     asio::steady_timer timer(co_await asio::this_coro::executor, 1h);
-    entered->arrive();
+    entered->bump();
     if (n.mode == how::cancellable_timer) {
       co_await timer.async_wait(asio::use_awaitable);
     } else {
@@ -246,7 +219,7 @@ struct fan_state {
   const int expected;
   std::atomic<int> handled{0};
   std::atomic<int> out_of_order{0};
-  countdown done;
+  event_counter done;
 };
 
 struct sink : otpp::gen_server<sink> {
@@ -263,7 +236,7 @@ struct sink : otpp::gen_server<sink> {
   void handle_cast(item i) {
     if (i.seq != next) st->out_of_order.fetch_add(1);
     ++next;
-    if (st->handled.fetch_add(1) + 1 == st->expected) st->done.arrive();
+    if (st->handled.fetch_add(1) + 1 == st->expected) st->done.bump();
   }
   int handle_call(count) { return next; }
 };
@@ -320,7 +293,7 @@ struct io_thread {
   void drain() {
     std::promise<void> done;
     asio::post(ioc, [&] { done.set_value(); });
-    REQUIRE(done.get_future().wait_for(patience) == std::future_status::ready);
+    REQUIRE(done.get_future().wait_for(safety) == std::future_status::ready);
   }
 
  private:
@@ -383,11 +356,11 @@ TEST_CASE("runtime: destroying a runtime with 10,000 idle servers completes", "[
 TEST_CASE("runtime: destroying a runtime while servers run coroutine handlers completes",
           "[runtime][shutdown][coroutine]") {
   auto t = std::make_shared<tally>();
-  auto entered = std::make_shared<countdown>();
+  auto entered = std::make_shared<event_counter>();
   constexpr int n = 8;
   {
     otpp::runtime rt{quiet()};
-    auto holder_arrived = std::make_shared<countdown>();
+    auto holder_arrived = std::make_shared<event_counter>();
     auto h = otpp::start<holder>(rt, holder_arrived, t);
     std::vector<otpp::server_ref<sleeper>> servers;
     for (int i = 0; i < n; ++i) {
@@ -396,8 +369,8 @@ TEST_CASE("runtime: destroying a runtime while servers run coroutine handlers co
       otpp::cast(s, sleeper::nap{sleeper::how::call_in_flight, h.pid()});
       servers.push_back(std::move(s));
     }
-    REQUIRE(entered->wait_for(n));
-    REQUIRE(holder_arrived->wait_for(n));
+    REQUIRE(entered->wait_for_at_least(n));
+    REQUIRE(holder_arrived->wait_for_at_least(n));
     CHECK(rt.process_count() == n + 1);
   }
   CHECK(t->destroyed.load() == t->constructed.load());
@@ -423,7 +396,7 @@ TEST_CASE("runtime: destroying a runtime while servers run coroutine handlers co
 TEST_CASE("runtime: destroying a runtime while coroutine handlers wait on timers",
           "[runtime][shutdown][coroutine][coroutine_timer_at_shutdown]") {
   auto t = std::make_shared<tally>();
-  auto entered = std::make_shared<countdown>();
+  auto entered = std::make_shared<event_counter>();
   constexpr int n = 4;
   sleeper::how mode = sleeper::how::cancellable_timer;
   SECTION("a wait that honours cancellation") { mode = sleeper::how::cancellable_timer; }
@@ -431,7 +404,7 @@ TEST_CASE("runtime: destroying a runtime while coroutine handlers wait on timers
   {
     otpp::runtime rt{quiet()};
     for (int i = 0; i < n; ++i) otpp::cast(otpp::start<sleeper>(rt, entered, t), sleeper::nap{mode, {}});
-    REQUIRE(entered->wait_for(n));
+    REQUIRE(entered->wait_for_at_least(n));
   }
   CHECK(t->destroyed.load() == n);
 }
@@ -457,7 +430,7 @@ TEST_CASE("runtime: destroying a runtime with pending send_after timers complete
 
 TEST_CASE("runtime: destroying a runtime while plain threads have calls in flight completes",
           "[runtime][shutdown][call]") {
-  auto arrived = std::make_shared<countdown>();
+  auto arrived = std::make_shared<event_counter>();
   constexpr int callers = 3;
   std::vector<std::thread> threads;
   std::vector<std::exception_ptr> errors(callers);
@@ -492,7 +465,7 @@ TEST_CASE("runtime: destroying a runtime while plain threads have calls in fligh
         looping_done.fetch_add(1);
       });
     }
-    REQUIRE(arrived->wait_for(callers + 1));
+    REQUIRE(arrived->wait_for_at_least(callers + 1));
   }  // the runtime goes down with every hold call unanswered
 
   for (auto& th : threads) th.join();
@@ -506,7 +479,7 @@ TEST_CASE("runtime: destroying a runtime while plain threads have calls in fligh
       CHECK(ce.reason() == otpp::shutdown);
     }
   }
-  REQUIRE(async_result.wait_for(patience) == std::future_status::ready);
+  REQUIRE(async_result.wait_for(safety) == std::future_status::ready);
   CHECK(async_result.get() == otpp::errc::exited);
 }
 
@@ -539,11 +512,11 @@ TEST_CASE("runtime: root processes are shut down newest first", "[runtime][shutd
 TEST_CASE("runtime: a trapping server stuck in a coroutine handler is killed after shutdown_timeout",
           "[runtime][shutdown][coroutine]") {
   auto t = std::make_shared<tally>();
-  auto entered = std::make_shared<countdown>();
+  auto entered = std::make_shared<event_counter>();
   auto terminated = std::make_shared<std::atomic<int>>(0);
   // The call the handler waits on goes to another runtime, which outlives this one.
   otpp::runtime other{quiet(1)};
-  auto arrived = std::make_shared<countdown>();
+  auto arrived = std::make_shared<event_counter>();
   auto h = otpp::start<holder>(other, arrived);
   const auto t0 = std::chrono::steady_clock::now();
   {
@@ -553,8 +526,8 @@ TEST_CASE("runtime: a trapping server stuck in a coroutine handler is killed aft
     auto s = otpp::start<sleeper>(rt, entered, t, /*trap=*/true, terminated);
     // The trapped shutdown waits behind the suspended handler; kill cancels the call.
     otpp::cast(s, sleeper::nap{sleeper::how::call_in_flight, h.pid()});
-    REQUIRE(entered->wait_for(1));
-    REQUIRE(arrived->wait_for(1));
+    REQUIRE(entered->wait_for_at_least(1));
+    REQUIRE(arrived->wait_for_at_least(1));
   }
   CHECK(std::chrono::steady_clock::now() - t0 >= 50ms);  // it did wait for the timeout first
   CHECK(terminated->load() == 0);                         // killed: no terminate
@@ -579,7 +552,7 @@ TEST_CASE("runtime: on a user-supplied executor, calls, casts and timers work", 
     otpp::cast(s, sink::item{0});
     otpp::cast(s, sink::item{1});
     otpp::cast(s, sink::item{2});
-    REQUIRE(fan->done.wait_for(1));
+    REQUIRE(fan->done.wait_for_at_least(1));
     CHECK(fan->out_of_order.load() == 0);
 
     // A coroutine on the runtime's executor calling a server.
@@ -587,7 +560,7 @@ TEST_CASE("runtime: on a user-supplied executor, calls, casts and timers work", 
         rt.get_executor(),
         [c]() -> asio::awaitable<int> { co_return co_await otpp::async_call(c, counter::get{}, asio::use_awaitable); },
         asio::use_future);
-    REQUIRE(f.wait_for(patience) == std::future_status::ready);
+    REQUIRE(f.wait_for(safety) == std::future_status::ready);
     CHECK(f.get() == 5);
     otpp::stop(c);
     CHECK(rt.process_count() == 1);
@@ -639,7 +612,7 @@ TEST_CASE("runtime: get_executor runs a co_spawned coroutine that calls a server
         co_return v;
       },
       asio::use_future);
-  REQUIRE(f.wait_for(patience) == std::future_status::ready);
+  REQUIRE(f.wait_for(safety) == std::future_status::ready);
   CHECK(f.get() == 42);
 
   // Errors come back as call_error.
@@ -655,7 +628,7 @@ TEST_CASE("runtime: get_executor runs a co_spawned coroutine that calls a server
         co_return otpp::error_code();
       },
       asio::use_future);
-  REQUIRE(g.wait_for(patience) == std::future_status::ready);
+  REQUIRE(g.wait_for(safety) == std::future_status::ready);
   CHECK(g.get() == otpp::errc::noproc);
 }
 
@@ -668,7 +641,7 @@ TEST_CASE("runtime: 1,000 servers each receive casts from one process's handler"
   for (int i = 0; i < servers; ++i) sinks.push_back(otpp::start<sink>(rt, st));
   auto sp = otpp::start<spreader>(rt);
   otpp::cast(sp, spreader::go{sinks, per_server});
-  REQUIRE(st->done.wait_for(1));
+  REQUIRE(st->done.wait_for_at_least(1));
   CHECK(st->handled.load() == servers * per_server);
   CHECK(st->out_of_order.load() == 0);  // per-sender order holds
   for (auto& s : sinks) REQUIRE(otpp::call(s, sink::count{}) == per_server);
@@ -756,7 +729,7 @@ TEST_CASE("runtime: on a single-threaded user executor, a blocking call inside a
   otpp::cast(c, counter::add{7});
   auto r = otpp::start<relay>(rt);
   int v = -1;
-  CHECK_NOTHROW(v = otpp::call(r, relay::ask{c.pid()}, patience));
+  CHECK_NOTHROW(v = otpp::call(r, relay::ask{c.pid()}, safety));
   CHECK(v == 7);
   stop_if_alive(r);
   stop_if_alive(c);
