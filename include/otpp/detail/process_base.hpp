@@ -444,8 +444,8 @@ struct link_node final : inbox_node {
     p.extras().links.insert(from);
   }
   // The process exited (with `why`) before the link reached it: the linker
-  // gets its exit signal. (`link` itself answers `noproc` for a process
-  // already dead when it was called, as Erlang does.)
+  // gets its exit signal, after the ones the exit sent. (`link` answers
+  // `noproc` itself once the process is gone.)
   void discard(process_base& p, const exit_reason& why) noexcept override {
     if (auto* f = from.get()) {
       try {
@@ -487,8 +487,9 @@ struct monitor_node final : inbox_node {
     if (p.exited) return discard(p, p.reason);  // exiting: its monitors were already told
     p.extras().monitored_by.push_back({ref, watcher});
   }
-  // The process exited (with `why`) before the monitor reached it; `monitor`
-  // itself answers `noproc` for a process already dead when it was called.
+  // The process exited (with `why`) before the monitor reached it: the
+  // watcher gets its real reason, after the exit's link signals. (`monitor`
+  // answers `noproc` itself once the process is gone.)
   void discard(process_base& p, const exit_reason& why) noexcept override {
     if (auto* w = watcher.get()) {
       try {
