@@ -15,7 +15,6 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/system_executor.hpp>
 
 #include <chrono>
 #include <exception>
@@ -484,24 +483,13 @@ auto async_call(const server_ref<Impl>& ref, M msg, timeout_type timeout, Comple
         error_code ec;
         detail::process_base* p = ref.resolve(keep, ec);
         detail::runtime_core* core = ref.core();
-        if (!core) {  // an empty reference: no runtime to complete on
-          auto ex = asio::get_associated_executor(handler, asio::system_executor());
-          asio::post(ex, [h = std::move(handler)]() mutable {
-            auto e = detail::make_call_error(make_error_code(errc::noproc), {});
-            if constexpr (std::is_void_v<R>) std::move(h)(e);
-            else std::move(h)(e, R{});
-          });
-          return;
-        }
+        if (!core) return detail::post_noproc<R>(std::move(handler));  // an empty reference: no runtime
         auto* op = new detail::async_request<Impl, M, H>(
             std::move(handler), detail::basic_executor(core, nullptr), std::move(msg));
         boost::intrusive_ptr<detail::reply_slot> own(op, false);
         if (!p) return op->fail(ec, {});
         if (p == detail::current_process) return op->fail(make_error_code(errc::calling_self), {});
-        if (timeout == infinity)
-          op->start(nullptr, {});
-        else
-          op->start(&core->timeouts(), detail::deadline_after(timeout));
+        op->start(*core, timeout);
         if (!op->send(*p)) op->fail(make_error_code(errc::noproc), {});
       },
       token, ref, std::move(msg), timeout);

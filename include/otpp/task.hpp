@@ -165,21 +165,12 @@ auto async_await(task<R>& t, timeout_type timeout, CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, typename detail::call_signature<R>::type>(
       [](auto handler, boost::intrusive_ptr<detail::task_state<R>> state, timeout_type timeout) {
         using H = decltype(handler);
-        if (!state) {
-          auto ex = asio::get_associated_executor(handler, asio::system_executor());
-          asio::post(ex, [h = std::move(handler)]() mutable {
-            auto e = detail::make_call_error(make_error_code(errc::noproc), {});
-            if constexpr (std::is_void_v<R>) std::move(h)(e);
-            else std::move(h)(e, R{});
-          });
-          return;
-        }
+        if (!state) return detail::post_noproc<R>(std::move(handler));  // awaited already
         detail::runtime_core& core = state->task.get()->rt;
         auto* op = new detail::task_await_op<R, H>(std::move(handler), detail::basic_executor(&core, nullptr),
                                                    state->task);
         boost::intrusive_ptr<detail::call_state<R>> own(op, false);
-        if (timeout == infinity) op->start(nullptr, {});
-        else op->start(&core.timeouts(), detail::deadline_after(timeout));
+        op->start(core, timeout);
         if (!state->attach(own)) state->forward(*op);
       },
       token, t.release(), timeout);

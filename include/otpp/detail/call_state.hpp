@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_executor.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -47,6 +48,18 @@ inline std::exception_ptr make_call_error(error_code code, const exit_reason& re
 struct exit_report {
   exit_reason reason;
 };
+
+// Completes `handler` with `noproc` on its associated executor (by default
+// the system executor), for an operation that has no process to ask.
+template <class R, class Handler>
+void post_noproc(Handler handler) {
+  auto ex = asio::get_associated_executor(handler, asio::system_executor());
+  asio::post(ex, [h = std::move(handler)]() mutable {
+    auto e = make_call_error(make_error_code(errc::noproc), {});
+    if constexpr (std::is_void_v<R>) std::move(h)(e);
+    else std::move(h)(e, R{});
+  });
+}
 
 // A pending call's result: the first of reply / error wins.
 template <class R>
@@ -180,8 +193,9 @@ class async_call_op : public call_state<R>, public timed_entry, public runnable,
 
   reply_slot& slot() noexcept override { return *this; }
 
-  // Arms the timeout and the per-operation cancellation, if any.
-  void start(timeout_queue* queue, std::chrono::steady_clock::time_point deadline) {
+  // Arms the call's timeout (none for infinity) on the calling thread's
+  // timeout queue of `core`, and the per-operation cancellation, if any.
+  void start(runtime_core& core, std::chrono::milliseconds timeout) {
     auto cancel = asio::get_associated_cancellation_slot(handler_);
     if (cancel.is_connected()) {
       boost::intrusive_ptr<reply_slot> self(this);
@@ -190,10 +204,10 @@ class async_call_op : public call_state<R>, public timed_entry, public runnable,
           self->fail(asio::error::operation_aborted, {});
       });
     }
-    if (queue) {
-      queue_ = queue;
-      this->deadline = deadline;
-      queue->add(*this);
+    if (timeout != std::chrono::milliseconds::max()) {
+      queue_ = &core.timeouts();
+      this->deadline = deadline_after(timeout);
+      queue_->add(*this);
     }
   }
 

@@ -47,8 +47,7 @@ auto async_exit_and_wait(pid target, std::optional<exit_reason> signal, timeout_
         runtime_core& core = target.get()->rt;
         auto* op = new async_call_op<exit_report, H>(std::move(handler), basic_executor(&core, nullptr));
         reply_slot_ptr own(op, false);
-        if (timeout == infinity) op->start(nullptr, {});
-        else op->start(&core.timeouts(), deadline_after(timeout));
+        op->start(core, timeout);
         watch_exit(target, own);
         if (signal) otpp::exit(target, std::move(*signal));
       },

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,34 +110,36 @@ class restart_intensity {
 // The exit signal that starts a child's shutdown.
 inline const exit_reason& shutdown_signal(shutdown_spec how) { return how.is_brutal_kill() ? kill : shutdown; }
 
-// Waits until `child`, already sent its shutdown signal at `sent`, has
-// exited; kills it when its shutdown timeout has passed. Returns its exit reason.
-inline awaitable<exit_reason> await_child_exit(pid child, shutdown_spec how,
-                                               std::chrono::steady_clock::time_point sent) {
+// Sends `signal` (if any) to `child` and waits up to `timeout` for it to
+// exit; past that, kills it and waits. Returns its exit reason.
+inline awaitable<exit_reason> exit_or_kill(pid child, std::optional<exit_reason> signal, timeout_type timeout) {
   using asio::as_tuple;
   using asio::use_awaitable;
-  timeout_type left = infinity;
-  if (!how.is_brutal_kill() && how.timeout() != infinity)
-    left = std::max(timeout_type(0), std::chrono::duration_cast<timeout_type>(
-                                         sent + how.timeout() - std::chrono::steady_clock::now()));
-  auto [e, r] = co_await async_exit_and_wait(child, std::nullopt, left, as_tuple(use_awaitable));
+  auto [e, r] = co_await async_exit_and_wait(child, std::move(signal), timeout, as_tuple(use_awaitable));
   if (!e) co_return std::move(r.reason);
   auto [e2, r2] = co_await async_exit_and_wait(child, kill, infinity, as_tuple(use_awaitable));
   co_return std::move(r2.reason);
 }
 
+// Waits until `child`, already sent its shutdown signal at `sent`, has
+// exited; kills it when its shutdown timeout has passed. Returns its exit reason.
+inline awaitable<exit_reason> await_child_exit(pid child, shutdown_spec how,
+                                               std::chrono::steady_clock::time_point sent) {
+  timeout_type left = infinity;
+  if (!how.is_brutal_kill() && how.timeout() != infinity)
+    left = std::max(timeout_type(0), std::chrono::duration_cast<timeout_type>(
+                                         sent + how.timeout() - std::chrono::steady_clock::now()));
+  co_return co_await exit_or_kill(std::move(child), std::nullopt, left);
+}
+
 // Stops one child as supervisor:shutdown/1 does: unlink, then `kill` for
-// brutal_kill, else `shutdown` and `kill` after the child's timeout.
+// brutal_kill, else `shutdown` and `kill` after the child's timeout. The
+// exit watch is set before the signal, so the reason is the child's own.
 // Returns the child's exit reason.
 inline awaitable<exit_reason> shutdown_child(pid child, shutdown_spec how) {
-  using asio::as_tuple;
-  using asio::use_awaitable;
   unlink(child);
-  timeout_type wait = how.is_brutal_kill() ? infinity : how.timeout();
-  auto [e, r] = co_await async_exit_and_wait(child, shutdown_signal(how), wait, as_tuple(use_awaitable));
-  if (!e) co_return std::move(r.reason);
-  auto [e2, r2] = co_await async_exit_and_wait(child, kill, infinity, as_tuple(use_awaitable));
-  co_return std::move(r2.reason);
+  const timeout_type wait = how.is_brutal_kill() ? infinity : how.timeout();
+  co_return co_await exit_or_kill(std::move(child), shutdown_signal(how), wait);
 }
 
 // As shutdown_child, blocking: for a supervisor whose init failed half-way.
