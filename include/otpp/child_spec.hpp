@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <string>
+#include <vector>
 
 OTPP_BEGIN_NAMESPACE
 
@@ -110,6 +112,42 @@ struct child_counts {
   std::size_t active = 0;       ///< children running
   std::size_t supervisors = 0;  ///< children of type supervisor, running or not
   std::size_t workers = 0;      ///< children of type worker, running or not
+};
+
+/// A supervisor's restart strategy, as OTP's strategy().
+enum class strategy {
+  one_for_one,   ///< restart only the child that exited
+  one_for_all,   ///< stop all other children, then restart all
+  rest_for_one,  ///< stop the children started after it, then restart it and them
+};
+/// Restart only the child that exited.
+inline constexpr strategy one_for_one = strategy::one_for_one;
+/// Stop all other children (reverse start order), then restart all (start order).
+inline constexpr strategy one_for_all = strategy::one_for_all;
+/// Stop the children started after the one that exited, then restart it and them.
+inline constexpr strategy rest_for_one = strategy::rest_for_one;
+
+/// A supervisor's flags, as OTP's sup_flags() map. The defaults, 3 restarts
+/// in 5 seconds, are Elixir's Supervisor's (OTP's own map default is 1 in 5).
+struct supervisor_flags {
+  otpp::strategy strategy = one_for_one;     ///< how a child's exit affects its siblings
+  int max_restarts = 3;                      ///< restarts allowed within `max_seconds` (>= 0)
+  std::chrono::seconds max_seconds{5};       ///< the intensity window (> 0)
+};
+
+/// What a supervisor's `init` returns: its flags and children, in start
+/// order, as OTP's `{ok, {SupFlags, [ChildSpec]}}`.
+struct supervisor_spec {
+  supervisor_flags flags;            ///< strategy and restart intensity
+  std::vector<child_spec> children;  ///< started in this order, stopped in reverse
+};
+
+/// A dynamic_supervisor's options, as DynamicSupervisor.init/1's: restart
+/// intensity (default 3 restarts in 5 s) and `max_children` (default no limit).
+struct dynamic_supervisor_flags {
+  int max_restarts = 3;                 ///< restarts allowed within `max_seconds` (>= 0)
+  std::chrono::seconds max_seconds{5};  ///< the intensity window (> 0)
+  std::size_t max_children = std::numeric_limits<std::size_t>::max();  ///< children at most
 };
 
 OTPP_END_NAMESPACE

@@ -9,22 +9,11 @@
 #include <otpp/config.hpp>
 #include <otpp/detail/supervision.hpp>
 
-#include <cstddef>
-#include <limits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 OTPP_BEGIN_NAMESPACE
-
-/// A dynamic_supervisor's options, as DynamicSupervisor.init/1's: restart
-/// intensity (default 3 restarts in 5 s) and `max_children` (default no limit).
-struct dynamic_supervisor_flags {
-  int max_restarts = 3;                 ///< restarts allowed within `max_seconds` (>= 0)
-  std::chrono::seconds max_seconds{5};  ///< the intensity window (> 0)
-  std::size_t max_children = std::numeric_limits<std::size_t>::max();  ///< children at most
-};
-
 namespace detail {
 
 struct dyn_start_child_msg {
