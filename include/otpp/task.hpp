@@ -67,13 +67,18 @@ class task_await_op final : public async_call_op<R, Handler> {
   task_await_op(Handler&& h, const basic_executor& fallback, pid task)
       : async_call_op<R, Handler>(std::move(h), fallback), task_(std::move(task)), caller_(otpp::self()) {}
   void fail(error_code code, const exit_reason& reason) override {
-    if (!this->done() && code != make_error_code(errc::exited)) {
+    // Claim the call before stopping the task: the task's exit completes its
+    // state, which must then find this call done, not complete (and free) it
+    // while we are still here.
+    if (!this->try_claim()) return;
+    this->error = make_call_error(code, reason);
+    if (code != make_error_code(errc::exited)) {
       // A timeout fires on no particular thread: unlink from the caller's own context.
       auto stop = [task = task_] { stop_abandoned_task(task); };
       if (!caller_ || !caller_.get()->post(new work_node<decltype(stop)>(std::move(stop))))
         otpp::exit(task_, kill);
     }
-    async_call_op<R, Handler>::fail(code, reason);
+    this->on_complete();
   }
 
  private:
