@@ -302,6 +302,20 @@ TEST_CASE("gen_server: a deferred reply comes from another std::thread through f
     CHECK(first);
     CHECK_FALSE(second);
   }
+
+  SECTION("void reply with otpp::reply(from), as gen_server:reply(From, ok)") {
+    std::atomic<bool> first{false}, second{true};
+    std::jthread replier([&] {
+      if (nudge_f.wait_for(safety) != std::future_status::ready) return;
+      otpp::from<void> f = nudge_f.get();
+      first = otpp::reply(f);
+      second = otpp::reply(f);
+    });
+    otpp::call(ref, deferring::nudge{}, safety);  // returns once the other thread replied
+    replier.join();
+    CHECK(first);
+    CHECK_FALSE(second);
+  }
 }
 
 // ======================================================================

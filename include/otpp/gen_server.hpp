@@ -73,17 +73,32 @@ class from {
   boost::intrusive_ptr<detail::call_state<R>> s_;
 };
 
-/// Answers `f`, as gen_server:reply(From, Reply).
+/// Answers `f`, as gen_server:reply(From, Reply). Returns false if it was
+/// already answered or the caller gave up.
 template <class R, class V>
 bool reply(const from<R>& f, V&& value) {
   return f.reply(std::forward<V>(value));
 }
 
+/// Answers `f`, a call whose reply type is `void`, as gen_server:reply(From, ok).
+/// Returns false if it was already answered or the caller gave up.
+inline bool reply(const from<void>& f) { return f.reply(); }
+
+namespace detail {
+template <class T>
+inline constexpr bool is_from = false;
+template <class R>
+inline constexpr bool is_from<from<R>> = true;
+}  // namespace detail
+
 // ---- handler results ----
+
+// The results below are [[nodiscard]]: `otpp::reply(v);` as a statement
+// (instead of `return otpp::reply(v);`) answers nothing, and says so.
 
 /// `{reply, Reply, State}`: made by `otpp::reply(value)`.
 template <class R>
-struct reply_result {
+struct [[nodiscard]] reply_result {
   R value;
 };
 
@@ -102,33 +117,34 @@ class continuation {
 };
 
 /// `{noreply, State}` or `{noreply, State, {continue, Arg}}`: made by `otpp::noreply()`.
-struct noreply_result {
+struct [[nodiscard]] noreply_result {
   continuation next;
 };
 
 /// `{stop, Reason, State}`: made by `otpp::stop(reason)`; `terminate(reason)` runs.
-struct stop_result {
+struct [[nodiscard]] stop_result {
   exit_reason reason;
 };
 
 /// `{stop, Reason, Reply, State}`: made by `otpp::stop(reason, reply)`.
 template <class R>
-struct stop_reply_result {
+struct [[nodiscard]] stop_reply_result {
   exit_reason reason;
   R value;
 };
 
 /// `{ok, State}`, `{ok, State, Timeout}` or `{ok, State, {continue, Arg}}`: made by `otpp::ok(...)`.
-struct ok_result {
+struct [[nodiscard]] ok_result {
   timeout_type idle = infinity;
   continuation next;
 };
 
 /// `ignore`: made by `otpp::ignore()`; start then returns an empty reference.
-struct ignore_result {};
+struct [[nodiscard]] ignore_result {};
 
-/// Replies `value` to the caller.
+/// Replies `value` to the caller: `return otpp::reply(v);` from handle_call.
 template <class V>
+  requires(!detail::is_from<std::remove_cvref_t<V>>)
 reply_result<std::decay_t<V>> reply(V&& value) {
   return {std::forward<V>(value)};
 }
