@@ -2,14 +2,15 @@
 // A checker: one gen_server per monitored service, under a dynamic_supervisor.
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <otpp/otpp.hpp>
-#include <stdexcept>
-#include <string>
-
 #include "http_check.hpp"
 #include "status.hpp"
+
+#include <otpp/otpp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <string>
 
 namespace service_monitor {
 
@@ -55,12 +56,12 @@ struct checker : otpp::gen_server<checker> {
   void handle_cast(crash) { throw std::runtime_error("fault injected on purpose"); }
 
   // As Elixir's child_spec/1: permanent, so a crashed checker comes back.
-  static otpp::child_spec child_spec(service_config config, report_fn report) {
+  // Registered as `name`, so the current incarnation can be found.
+  static otpp::child_spec child_spec(std::string name, service_config config, report_fn report) {
     otpp::child_spec spec;
     spec.id = config.name;
-    spec.start = [config = std::move(config), report = std::move(report)] {
-      auto name = otpp::name{"checker/" + config.name};
-      return otpp::start_link<checker>(std::move(name), config, report).pid();
+    spec.start = [name = std::move(name), config = std::move(config), report = std::move(report)] {
+      return otpp::start_link<checker>(otpp::name{name}, config, report).pid();
     };
     return spec;
   }

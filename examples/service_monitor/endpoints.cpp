@@ -1,8 +1,6 @@
 // Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
 #include "endpoints.hpp"
 
-#include <fmt/format.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +10,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
 #include <chrono>
+#include <exception>
 #include <future>
 #include <thread>
 
@@ -67,15 +69,21 @@ asio::awaitable<void> listen(std::shared_ptr<tcp_acceptor> acceptor) {
   }
 }
 
-// Listens on 127.0.0.1:`port` (0: any free port) and accepts on `ioc`.
-std::shared_ptr<tcp_acceptor> start_listening(asio::io_context& ioc, unsigned short port) {
+// An acceptor bound to 127.0.0.1:`port` (0: any free port), not listening
+// yet: connections to it are refused, and the port stays this program's.
+std::shared_ptr<tcp_acceptor> bind_to(asio::io_context& ioc, unsigned short port) {
   auto acceptor = std::make_shared<tcp_acceptor>(ioc);
   const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port);
   acceptor->open(at.protocol());
-  acceptor->set_option(tcp_acceptor::reuse_address(true));  // to listen again on the same port
+  acceptor->set_option(tcp_acceptor::reuse_address(true));  // to bind again after a close
   acceptor->bind(at);
+  return acceptor;
+}
+
+// Listens on `acceptor` and serves what it accepts.
+std::shared_ptr<tcp_acceptor> start_listening(std::shared_ptr<tcp_acceptor> acceptor) {
   acceptor->listen();
-  asio::co_spawn(ioc, listen(acceptor), asio::detached);
+  asio::co_spawn(acceptor->get_executor(), listen(acceptor), asio::detached);
   return acceptor;
 }
 
@@ -83,9 +91,9 @@ std::shared_ptr<tcp_acceptor> start_listening(asio::io_context& ioc, unsigned sh
 
 struct endpoints::impl {
   asio::io_context ioc;
-  std::shared_ptr<tcp_acceptor> steady = start_listening(ioc, 0);
+  std::shared_ptr<tcp_acceptor> steady = start_listening(bind_to(ioc, 0));
   unsigned short steady_port = steady->local_endpoint().port();
-  std::shared_ptr<tcp_acceptor> flapping = start_listening(ioc, 0);
+  std::shared_ptr<tcp_acceptor> flapping = start_listening(bind_to(ioc, 0));
   unsigned short flapping_port = flapping->local_endpoint().port();
   std::thread thread;
 
@@ -94,8 +102,12 @@ struct endpoints::impl {
   void on_thread(F f) {
     std::promise<void> done;
     asio::post(ioc, [&] {
-      f();
-      done.set_value();
+      try {
+        f();
+        done.set_value();
+      } catch (...) {
+        done.set_exception(std::current_exception());
+      }
     });
     done.get_future().get();
   }
@@ -119,11 +131,16 @@ std::string endpoints::flapping_url() const {
 }
 
 void endpoints::take_flapping_down() {
-  impl_->on_thread([this] { impl_->flapping->close(); });
+  // Close the listening socket (which drops what waits in its backlog), and
+  // keep the port bound, so that no one else takes it before it comes back.
+  impl_->on_thread([this] {
+    impl_->flapping->close();
+    impl_->flapping = bind_to(impl_->ioc, impl_->flapping_port);
+  });
 }
 
 void endpoints::bring_flapping_back() {
-  impl_->on_thread([this] { impl_->flapping = start_listening(impl_->ioc, impl_->flapping_port); });
+  impl_->on_thread([this] { start_listening(impl_->flapping); });
 }
 
 }  // namespace service_monitor

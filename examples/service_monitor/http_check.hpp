@@ -2,7 +2,7 @@
 // One HTTP health check with Boost.Beast: GET the URL, within a time limit.
 #pragma once
 
-#include <fmt/format.h>
+#include "url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,10 +10,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
 #include <chrono>
 #include <string>
-
-#include "url.hpp"
 
 namespace service_monitor {
 
@@ -25,7 +26,10 @@ struct check_result {
 
 // GETs `u` on the calling coroutine's executor (a checker's, so its socket and
 // timer belong to that process). `timeout` bounds connect, request and
-// response together; a failure of any kind is a failed check, not an error.
+// response together; a failure of any kind is a failed check, not an error,
+// except cancellation: when the checker is killed mid-check, its awaited
+// operation ends with operation_aborted, and this throws so that nothing
+// after the co_await runs for a process that is gone.
 inline boost::asio::awaitable<check_result> http_check(const url& u,
                                                        std::chrono::milliseconds timeout) {
   namespace asio = boost::asio;
@@ -42,17 +46,19 @@ inline boost::asio::awaitable<check_result> http_check(const url& u,
                         std::move(detail)};
   };
   auto failure = [&](const beast::error_code& ec) {
+    if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
     if (ec == beast::error::timeout)
       return result(false, fmt::format("timed out after {} ms", timeout.count()));
     return result(false, ec.message());
   };
 
   auto ex = co_await asio::this_coro::executor;
-  // Name resolution has no timeout of its own; a slow resolver holds up only
-  // this service's checker, which is a process of its own.
+  // Name resolution has no timeout of its own (Asio runs getaddrinfo on a
+  // background thread): a slow resolver delays this check past `timeout`.
   asio::ip::tcp::resolver resolver(ex);
   auto [resolve_ec, endpoints] =
       co_await resolver.async_resolve(u.host, u.port, as_tuple(use_awaitable));
+  if (resolve_ec == asio::error::operation_aborted) throw boost::system::system_error(resolve_ec);
   if (resolve_ec)
     co_return result(false, fmt::format("cannot resolve {}: {}", u.host, resolve_ec.message()));
 
@@ -62,7 +68,7 @@ inline boost::asio::awaitable<check_result> http_check(const url& u,
   if (connect_ec) co_return failure(connect_ec);
 
   http::request<http::empty_body> request(http::verb::get, u.target, 11);
-  request.set(http::field::host, u.host);
+  request.set(http::field::host, u.host_header());
   request.set(http::field::user_agent, "otpp-service-monitor");
   request.set(http::field::connection, "close");
   auto [write_ec, written] = co_await http::async_write(stream, request, as_tuple(use_awaitable));

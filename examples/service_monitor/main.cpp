@@ -3,11 +3,12 @@
 // service_monitor: health-checks HTTP endpoints under a supervision tree, as
 // the ServiceMonitor of the GenServer tutorials does.
 //
-//   monitor (supervisor, rest_for_one)
-//   ├── reporter  gen_server: the terminal; a table every second, a line per event
-//   ├── services  gen_server: the registry of monitored services (add, remove, status, all)
-//   └── checkers  dynamic_supervisor
-//       └── checker/<service>  gen_server per service: GET on a send_after schedule
+//   service_monitor (supervisor, one_for_one)
+//   ├── reporter      gen_server: the terminal; a table every second, a line per event
+//   └── monitor       supervisor, one_for_all: the registry and its checkers live and die together
+//       ├── services  gen_server: the registry of monitored services (add, remove, status, all)
+//       └── checkers  dynamic_supervisor
+//           └── checker/<service>  gen_server per service: GET on a send_after schedule
 //
 // Run with no arguments, it starts its own endpoints on 127.0.0.1 (healthy,
 // slow, failing with 500, and one that goes away and comes back), walks them
@@ -17,24 +18,27 @@
 //
 //   service_monitor
 //   service_monitor http://127.0.0.1:8080/health http://example.com/
-#include <fmt/format.h>
+#include "endpoints.hpp"
+#include "services.hpp"
 
-#include <atomic>
+#include <otpp/otpp.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <functional>
-#include <otpp/otpp.hpp>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include "endpoints.hpp"
-#include "services.hpp"
 
 namespace sm = service_monitor;
 using namespace std::chrono_literals;
@@ -45,21 +49,22 @@ constexpr const char* usage =
     "usage: service_monitor                 run the self-contained demo (about 10 s)\n"
     "       service_monitor URL...          monitor http://host[:port][/path] URLs until Ctrl-C\n";
 
-// The tree above. Children find each other by registered name.
+// The tree above. Its processes find each other by registered name.
 otpp::supervisor_ref start_tree(otpp::runtime& rt) {
   const otpp::server_ref<sm::reporter> out(rt, otpp::name{"reporter"});
   const otpp::dynamic_supervisor_ref checkers(rt, otpp::name{"checkers"});
 
   auto reporter = otpp::child_spec_for<sm::reporter>(otpp::name{"reporter"});
   reporter.id = "reporter";
-  auto services = otpp::child_spec_for<sm::services>(otpp::name{"services"}, checkers, out);
+  auto services = otpp::child_spec_for<sm::services>(otpp::name{"services"}, std::ref(rt), checkers, out);
   services.id = "services";
-  // rest_for_one: a restarted registry knows no services, so the checkers
-  // started after it go too, and nothing is checked that nobody reports.
-  return otpp::start_supervisor(
-      rt, {{.strategy = otpp::rest_for_one},
-           {reporter, services,
-            otpp::dynamic_supervisor_child_spec("checkers", {}, otpp::name{"checkers"})}});
+  // one_for_all: the registry knows which checkers exist, so if either the
+  // registry or the checkers' supervisor goes, both start over together.
+  auto monitor = otpp::supervisor_child_spec(
+      "monitor", {{.strategy = otpp::one_for_all},
+                  {services, otpp::dynamic_supervisor_child_spec("checkers", {}, otpp::name{"checkers"})}});
+  // one_for_one: the reporter and the monitor do not depend on each other.
+  return otpp::start_supervisor(rt, {{.strategy = otpp::one_for_one}, {reporter, monitor}});
 }
 
 sm::service_config service(std::string name, std::string_view url) {
@@ -69,10 +74,10 @@ sm::service_config service(std::string name, std::string_view url) {
   return c;
 }
 
-// main()'s view of the running monitor: the calls a user of the tree makes.
-class monitor {
+// main()'s view of the running tree: the calls a user of the monitor makes.
+class monitor_client {
  public:
-  explicit monitor(otpp::runtime& rt)
+  explicit monitor_client(otpp::runtime& rt)
       : rt_(rt), services_(rt, otpp::name{"services"}), out_(rt, otpp::name{"reporter"}) {}
 
   void say(const std::string& text) { otpp::cast(out_, sm::reporter::event{"", "==> " + text}); }
@@ -134,7 +139,7 @@ class monitor {
         ++missing;
       }
     fmt::print("{}\n", missing ? "some transitions did not happen"
-                               : "every transition happened; tree stopped in order");
+                               : "every transition happened; the tree is stopped");
     return missing ? 1 : 0;
   }
 
@@ -151,7 +156,7 @@ std::atomic<otpp::runtime*> logging_runtime{nullptr};
 void log_line(otpp::log_level level, std::string_view text) {
   if (otpp::runtime* rt = logging_runtime.load()) {
     const otpp::server_ref<sm::reporter> out(*rt, otpp::name{"reporter"});
-    if (out.pid()) {
+    if (const otpp::pid p = out.pid(); p && p != otpp::self()) {  // not the reporter's own crash
       otpp::cast(out, sm::reporter::event{"", fmt::format("[otpp] {}", text)});
       return;
     }
@@ -163,7 +168,7 @@ int run_demo(otpp::runtime& rt) {
   const auto started = std::chrono::steady_clock::now();
   sm::endpoints world;
   auto tree = start_tree(rt);
-  monitor m(rt);
+  monitor_client m(rt);
 
   m.say("checking four local endpoints every second (timeout 1 s, critical after 3 failures)");
   m.add(service("healthy", world.url("/health")));
@@ -209,7 +214,7 @@ int run_urls(otpp::runtime& rt, const std::vector<std::string>& urls) {
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
   auto tree = start_tree(rt);
-  monitor m(rt);
+  monitor_client m(rt);
   for (const auto& url : urls) {
     auto config = service(url.substr(std::string_view("http://").size()), url);
     m.add(std::move(config));
@@ -235,6 +240,10 @@ int main(int argc, char** argv) {
       sm::parse_url(arg);  // refuse bad input before anything starts
     } catch (const std::invalid_argument& e) {
       fmt::print(stderr, "service_monitor: {}\n{}", e.what(), usage);
+      return 2;
+    }
+    if (std::find(urls.begin(), urls.end(), arg) != urls.end()) {
+      fmt::print(stderr, "service_monitor: {} is given twice\n{}", arg, usage);
       return 2;
     }
     urls.emplace_back(arg);

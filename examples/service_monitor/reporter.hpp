@@ -2,19 +2,21 @@
 // The reporter: the one process that writes to the terminal.
 #pragma once
 
+#include "status.hpp"
+
+#include <otpp/otpp.hpp>
+
 #include <fmt/color.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <otpp/otpp.hpp>
 #include <string>
 #include <vector>
 
-#include "status.hpp"
+#include <unistd.h>
 
 namespace service_monitor {
 

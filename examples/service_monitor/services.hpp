@@ -2,17 +2,18 @@
 // The services registry: the ServiceMonitor of the GenServer tutorials.
 #pragma once
 
+#include "checker.hpp"
+#include "reporter.hpp"
+#include "status.hpp"
+
+#include <otpp/otpp.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <optional>
-#include <otpp/otpp.hpp>
 #include <string>
 #include <vector>
-
-#include "checker.hpp"
-#include "reporter.hpp"
-#include "status.hpp"
 
 namespace service_monitor {
 
@@ -41,22 +42,25 @@ struct services : otpp::gen_server<services> {
     service_status status;
   };
 
-  services(otpp::dynamic_supervisor_ref checkers, otpp::server_ref<reporter> out)
-      : checkers_(std::move(checkers)), out_(std::move(out)) {}
+  services(otpp::runtime& rt, otpp::dynamic_supervisor_ref checkers, otpp::server_ref<reporter> out)
+      : rt_(rt), checkers_(std::move(checkers)), out_(std::move(out)) {}
+
+  // A checker's registered name: how the current incarnation is found.
+  static std::string checker_name(const std::string& service) { return "checker/" + service; }
 
   bool handle_call(add a) {
     if (find(a.config.name)) return false;
     service_status entry;
     entry.name = a.config.name;
     entry.url = a.config.url.str();
-    // The checker reports to whichever process holds this registry's name,
-    // by its pid: a restarted registry starts its checkers afresh.
+    // The checker reports to this registry by pid: a restarted registry
+    // comes with restarted checkers (they share a one_for_all supervisor).
     checker::report_fn report = [me = otpp::server_ref<services>(self())](const service_status& s) {
       otpp::cast(me, update{s});
     };
     try {
-      entry.checker =
-          otpp::start_child(checkers_, checker::child_spec(a.config, std::move(report)));
+      entry.checker = otpp::start_child(
+          checkers_, checker::child_spec(checker_name(a.config.name), a.config, std::move(report)));
     } catch (const std::exception& e) {
       otpp::cast(
           out_, reporter::event{a.config.name,
@@ -73,9 +77,20 @@ struct services : otpp::gen_server<services> {
   bool handle_call(remove r) {
     auto* e = find(r.name);
     if (!e) return false;
-    const otpp::pid checker = e->checker;
-    entries_.erase(entries_.begin() + (e - entries_.data()));
-    if (checker) otpp::terminate_child(checkers_, checker);  // its `down` then finds no entry
+    entries_.erase(entries_.begin() + (e - entries_.data()));  // its `down` then finds no entry
+    // Stop the checker by its name, not the pid last seen: it may have
+    // crashed and been restarted since. It may also crash right now, and its
+    // supervisor answer not_found for a pid it has just replaced: try again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      const otpp::pid current = otpp::whereis(rt_, checker_name(r.name));
+      if (!current) break;
+      try {
+        otpp::terminate_child(checkers_, current);
+        break;
+      } catch (const otpp::call_error& error) {
+        if (error.code() != make_error_code(otpp::errc::not_found)) throw;
+      }
+    }
     otpp::cast(out_, reporter::event{r.name, "removed"});
     publish();
     return true;
@@ -90,7 +105,8 @@ struct services : otpp::gen_server<services> {
 
   void handle_cast(update u) {
     auto* e = find(u.status.name);
-    if (!e) return;  // removed meanwhile
+    if (!e) return;                                   // removed meanwhile
+    if (!otpp::is_alive(u.status.checker)) return;  // a late report from a checker now gone
     if (e->checker != u.status.checker) {
       // The first report of a restarted checker (`pending`, as every
       // checker's first report is): watch the new incarnation.
@@ -108,19 +124,14 @@ struct services : otpp::gen_server<services> {
   }
 
   // A checker exited. A crash is its supervisor's to mend: the restarted
-  // checker's first report (above) moves the service back to `pending`. Any
-  // other exit means the checkers' supervisor is stopping: nothing comes back.
+  // checker's first report (above) moves the service back to `pending`.
+  // Any other exit means the checkers' supervisor is stopping, and this
+  // registry with it (one_for_all).
   void handle_info(otpp::down d) {
     auto it = std::find_if(entries_.begin(), entries_.end(),
                            [&](const auto& e) { return e.checker == d.who; });
-    if (it == entries_.end()) return;  // removed, or already replaced
-    if (d.reason.is_abnormal()) {
-      otpp::cast(out_,
-                 reporter::event{it->name, fmt::format("checker {} crashed: {}", d.who, d.reason)});
-      return;
-    }
-    entries_.erase(it);
-    publish();
+    if (it == entries_.end() || !d.reason.is_abnormal()) return;  // removed, replaced, or stopping
+    otpp::cast(out_, reporter::event{it->name, fmt::format("checker {} crashed: {}", d.who, d.reason)});
   }
 
  private:
@@ -132,6 +143,7 @@ struct services : otpp::gen_server<services> {
 
   void publish() { otpp::cast(out_, reporter::table{entries_}); }
 
+  otpp::runtime& rt_;
   otpp::dynamic_supervisor_ref checkers_;
   otpp::server_ref<reporter> out_;
   std::vector<service_status> entries_;

@@ -2,13 +2,14 @@
 // What the service monitor knows about one service, shared by its processes.
 #pragma once
 
+#include "url.hpp"
+
+#include <otpp/otpp.hpp>
+
 #include <chrono>
 #include <optional>
-#include <otpp/otpp.hpp>
 #include <string>
 #include <string_view>
-
-#include "url.hpp"
 
 namespace service_monitor {
 
