@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages otpp needs to build and test, if any is missing.
+# Installs the Debian packages otpp needs to build and test, if any is
+# missing, and any further packages named as arguments (scripts/bench.sh
+# asks for Erlang and CAF this way).
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libboost1.81-dev libfmt-dev catch2 git)
+packages=(g++ cmake ninja-build libboost1.81-dev libfmt-dev catch2 git "$@")
 
 missing=()
 for p in "${packages[@]}"; do
