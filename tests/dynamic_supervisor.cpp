@@ -121,18 +121,6 @@ void settled(const otpp::dynamic_supervisor_ref& sup, const otpp::pid& old) {
   REQUIRE(eventually([&] { return !has_child(sup, old); }));
 }
 
-bool counts_are(const otpp::child_counts& c, std::size_t specs, std::size_t active,
-                std::size_t supervisors, std::size_t workers) {
-  INFO("specs " << c.specs << ", active " << c.active << ", supervisors " << c.supervisors
-                << ", workers " << c.workers);
-  CHECK(c.specs == specs);
-  CHECK(c.active == active);
-  CHECK(c.supervisors == supervisors);
-  CHECK(c.workers == workers);
-  return c.specs == specs && c.active == active && c.supervisors == supervisors &&
-         c.workers == workers;
-}
-
 // ======================================================================
 
 TEST_CASE(

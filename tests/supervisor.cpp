@@ -153,18 +153,6 @@ otpp::pid restarted(const otpp::supervisor_ref& sup, std::string_view id, const 
   return now->child;
 }
 
-bool counts_are(const otpp::child_counts& c, std::size_t specs, std::size_t active,
-                std::size_t supervisors, std::size_t workers) {
-  INFO("specs " << c.specs << ", active " << c.active << ", supervisors " << c.supervisors
-                << ", workers " << c.workers);
-  CHECK(c.specs == specs);
-  CHECK(c.active == active);
-  CHECK(c.supervisors == supervisors);
-  CHECK(c.workers == workers);
-  return c.specs == specs && c.active == active && c.supervisors == supervisors &&
-         c.workers == workers;
-}
-
 // ---- ways for a child to exit ----
 
 bool abnormal(exit_kind k) {

@@ -19,6 +19,7 @@
 #ifndef OTPP_TESTS_SUPPORT_HPP
 #define OTPP_TESTS_SUPPORT_HPP
 
+#include <otpp/child_spec.hpp>
 #include <otpp/error.hpp>
 #include <otpp/exit_reason.hpp>
 #include <otpp/gen_server.hpp>
@@ -29,6 +30,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
+#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -326,6 +328,19 @@ inline const char* name_of(exit_kind k) {
       return "killed";
   }
   return "?";
+}
+
+// Checks every field of a count_children result, each reported on its own.
+inline bool counts_are(const otpp::child_counts& c, std::size_t specs, std::size_t active,
+                       std::size_t supervisors, std::size_t workers) {
+  INFO("specs " << c.specs << ", active " << c.active << ", supervisors " << c.supervisors
+                << ", workers " << c.workers);
+  CHECK(c.specs == specs);
+  CHECK(c.active == active);
+  CHECK(c.supervisors == supervisors);
+  CHECK(c.workers == workers);
+  return c.specs == specs && c.active == active && c.supervisors == supervisors &&
+         c.workers == workers;
 }
 
 }  // namespace otpp_test
