@@ -14,6 +14,7 @@
 //   bench_suite --smoke           tiny sizes (for CI)
 //   bench_suite --threads=N       N worker threads (W9 always runs with 1 and 2)
 //   bench_suite --only=W5         only the workloads whose id starts with W5
+//   bench_suite --system=otpp     only otpp (or only the floor), e.g. under perf
 
 #include "common.hpp"
 
@@ -58,6 +59,10 @@ struct sizes {
   int parallel_jobs = 100;         // W9, per server
   int job_rounds = 20'000;         // W9, per job
 };
+
+// The system --system= chose; empty for both.
+std::string_view only_system;
+bool runs(std::string_view system) { return only_system.empty() || only_system == system; }
 
 void report(std::string_view workload, std::string_view system, unsigned threads, double value,
             std::string_view unit) {
@@ -105,7 +110,7 @@ struct idle_server : otpp::gen_server<idle_server> {
 // ---- W1: call round trip, coroutine client ----------------------------------------
 
 void w1(unsigned threads, const sizes& n) {
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     auto server = otpp::start<inc_server>(rt);
     auto client = [](otpp::server_ref<inc_server> ref, int calls) -> asio::awaitable<void> {
@@ -118,7 +123,7 @@ void w1(unsigned threads, const sizes& n) {
     asio::co_spawn(rt.get_executor(), client(server, n.calls), asio::use_future).get();
     report("W1", "otpp", threads, n.calls / seconds_since(start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     floor_server server(pool.context());
     auto client = [](floor_server& s, int calls) -> asio::awaitable<void> {
@@ -136,14 +141,14 @@ void w1(unsigned threads, const sizes& n) {
 // ---- W8: call round trip from a blocking plain thread -------------------------------
 
 void w8(unsigned threads, const sizes& n) {
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     auto server = otpp::start<inc_server>(rt);
     const auto start = bench_clock::now();
     for (int i = 0; i < n.calls; ++i) check(otpp::call(server, inc_server::inc{i}) == i + 1, "W8 otpp reply");
     report("W8", "otpp", threads, n.calls / seconds_since(start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     floor_server server(pool.context());
     const auto start = bench_clock::now();
@@ -157,7 +162,7 @@ void w8(unsigned threads, const sizes& n) {
 
 void w2(unsigned threads, const sizes& n) {
   const std::int64_t expected = std::int64_t{n.casts} * (n.casts - 1) / 2;
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     auto server = otpp::start<sum_server>(rt);
     const auto start = bench_clock::now();
@@ -165,7 +170,7 @@ void w2(unsigned threads, const sizes& n) {
     check(otpp::call(server, sum_server::total{}, otpp::infinity) == expected, "W2 otpp sum");
     report("W2", "otpp", threads, n.casts / seconds_since(start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     floor_server server(pool.context());
     const auto start = bench_clock::now();
@@ -179,7 +184,7 @@ void w2(unsigned threads, const sizes& n) {
 
 void w3(unsigned threads, const sizes& n) {
   const double total = double(n.fan_in_clients) * n.fan_in_calls;
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     auto server = otpp::start<inc_server>(rt);
     const auto start = bench_clock::now();
@@ -195,7 +200,7 @@ void w3(unsigned threads, const sizes& n) {
     for (auto& t : clients) check(otpp::await(t, otpp::infinity) == n.fan_in_calls, "W3 otpp replies");
     report("W3", "otpp", threads, total / seconds_since(start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     floor_server server(pool.context());
     const auto start = bench_clock::now();
@@ -218,7 +223,7 @@ void w3(unsigned threads, const sizes& n) {
 // ---- W4: spawn, memory, stop ---------------------------------------------------------
 
 void w4(unsigned threads, const sizes& n) {
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     std::vector<otpp::server_ref<idle_server>> refs;  // the handles count too
     refs.reserve(static_cast<std::size_t>(n.servers));
@@ -233,7 +238,7 @@ void w4(unsigned threads, const sizes& n) {
     while (rt.process_count() != 0) std::this_thread::yield();
     report("W4x", "otpp", threads, n.servers / seconds_since(stop_start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     std::vector<std::unique_ptr<floor_server>> kept;
     kept.reserve(static_cast<std::size_t>(n.servers));
@@ -277,7 +282,7 @@ struct ring_node : otpp::gen_server<ring_node> {
 };
 
 void w5(unsigned threads, const sizes& n) {
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     std::promise<void> done;
     std::vector<otpp::server_ref<ring_node>> ring;
@@ -288,7 +293,7 @@ void w5(unsigned threads, const sizes& n) {
     done.get_future().get();
     report("W5", "otpp", threads, n.ring_hops / seconds_since(start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     struct node {
       strand_type strand;
@@ -319,11 +324,13 @@ void w5(unsigned threads, const sizes& n) {
 // A node of the tree is a task process: a leaf returns its number, an inner
 // node starts its 10 children (linked tasks) and sums what they return.
 otpp::awaitable<std::int64_t> skynet_otpp(int levels, std::int64_t number) {
-  if (levels == 0) co_return number;
   std::vector<otpp::task<std::int64_t>> children;
   children.reserve(10);
-  for (int i = 0; i < 10; ++i)
-    children.push_back(otpp::async([levels, child = number * 10 + i] { return skynet_otpp(levels - 1, child); }));
+  for (int i = 0; i < 10; ++i) {
+    const std::int64_t child = number * 10 + i;
+    if (levels == 1) children.push_back(otpp::async([child] { return child; }));  // a leaf
+    else children.push_back(otpp::async([levels, child] { return skynet_otpp(levels - 1, child); }));
+  }
   std::int64_t sum = 0;
   for (auto& c : children) sum += co_await otpp::async_await(c, otpp::infinity, asio::use_awaitable);
   co_return sum;
@@ -358,14 +365,14 @@ void w6(unsigned threads, const sizes& n) {
   std::int64_t leaves = 1;
   for (int i = 0; i < n.skynet_levels; ++i) leaves *= 10;
   const std::int64_t expected = leaves * (leaves - 1) / 2;
-  {
+  if (runs("otpp")) {
     otpp::runtime rt{with_workers(threads)};
     const auto start = bench_clock::now();
     auto root = otpp::async(rt, [levels = n.skynet_levels] { return skynet_otpp(levels, 0); });
     check(otpp::await(root, otpp::infinity) == expected, "W6 otpp sum");
     report("W6", "otpp", threads, leaves / seconds_since(start), "ops/s");
   }
-  {
+  if (runs("floor")) {
     floor_pool pool(threads);
     std::promise<std::int64_t> sum;
     const auto start = bench_clock::now();
@@ -393,6 +400,7 @@ struct crashy : otpp::gen_server<crashy> {
 };
 
 void w7(unsigned threads, const sizes& n) {
+  if (!runs("otpp")) return;
   otpp::runtime rt{quiet(threads)};
   auto sup = otpp::start_supervisor(
       rt, {{.strategy = otpp::one_for_one, .max_restarts = n.restarts + 1, .max_seconds = std::chrono::hours(1)},
@@ -451,6 +459,7 @@ void w9(const sizes& n) {
   for (int j = 0; j < n.parallel_jobs; ++j) expected = cpu_job(expected, n.job_rounds);
   const std::pair<int, std::uint32_t> confirmed{n.parallel_jobs, expected};
   for (unsigned threads : {1u, 2u}) {
+    if (!runs("otpp")) break;
     otpp::runtime rt{with_workers(threads)};
     std::vector<otpp::server_ref<cruncher>> servers;
     for (int i = 0; i < n.parallel_servers; ++i) servers.push_back(otpp::start<cruncher>(rt));
@@ -462,6 +471,7 @@ void w9(const sizes& n) {
     report("W9", "otpp", threads, total / seconds_since(start), "ops/s");
   }
   for (unsigned threads : {1u, 2u}) {
+    if (!runs("floor")) break;
     floor_pool pool(threads);
     std::vector<std::unique_ptr<floor_server>> servers;
     for (int i = 0; i < n.parallel_servers; ++i) {
@@ -500,8 +510,10 @@ int main(int argc, char** argv) {
       }
     } else if (arg.starts_with("--only=")) {
       only = arg.substr(7);
+    } else if (arg == "--system=otpp" || arg == "--system=floor") {
+      only_system = arg.substr(9);
     } else {
-      fmt::print(stderr, "usage: {} [--smoke | --quick] [--threads=N] [--only=WORKLOAD]\n", argv[0]);
+      fmt::print(stderr, "usage: {} [--smoke | --quick] [--threads=N] [--only=WORKLOAD] [--system=otpp|floor]\n", argv[0]);
       return 2;
     }
   }
