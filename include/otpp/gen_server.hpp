@@ -363,17 +363,21 @@ class server_ref {
   explicit operator bool() const noexcept { return pid_ || !name_.empty(); }
 
   /// Internal: the process, or an error (noproc, wrong_type).
+  /// A by-name reference fills `keep` with the process found, so that it
+  /// stays valid; a by-pid one already holds its process and leaves `keep`
+  /// empty (no reference-count traffic on every cast).
   detail::process_base* resolve(otpp::pid& keep, error_code& ec) const {
-    keep = pid();
-    if (!keep || !keep.get()->alive.load(std::memory_order_acquire)) {
+    if (!name_.empty()) keep = pid();
+    const otpp::pid& found = name_.empty() ? pid_ : keep;
+    if (!found || !found.get()->alive.load(std::memory_order_acquire)) {
       ec = make_error_code(errc::noproc);
       return nullptr;
     }
-    if (keep.get()->type_tag != &detail::impl_tag<Impl>) {
+    if (found.get()->type_tag != &detail::impl_tag<Impl>) {
       ec = make_error_code(errc::wrong_type);
       return nullptr;
     }
-    return keep.get();
+    return found.get();
   }
   /// Internal: the runtime this refers into (null if empty).
   detail::runtime_core* core() const noexcept { return core_; }

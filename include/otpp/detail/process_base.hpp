@@ -3,6 +3,7 @@
 #define OTPP_DETAIL_PROCESS_BASE_HPP
 
 #include <otpp/config.hpp>
+#include <otpp/detail/node_pool.hpp>
 #include <otpp/detail/reply_slot.hpp>
 #include <otpp/detail/scheduler.hpp>
 #include <otpp/error.hpp>
@@ -66,8 +67,9 @@ inline thread_local process_base* current_process = nullptr;
 
 // An item in a process's inbox. Control items (signals, executor work) are
 // handled on arrival, even while a coroutine handler is suspended; messages
-// wait their turn.
-struct inbox_node {
+// wait their turn. Allocated by senders and freed by receivers, most often
+// on other threads, nodes come from the node pool.
+struct inbox_node : pooled {
   inbox_node* next = nullptr;
   const bool control;
 

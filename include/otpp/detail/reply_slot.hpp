@@ -3,6 +3,7 @@
 #define OTPP_DETAIL_REPLY_SLOT_HPP
 
 #include <otpp/config.hpp>
+#include <otpp/detail/node_pool.hpp>
 #include <otpp/error.hpp>
 #include <otpp/exit_reason.hpp>
 
@@ -23,7 +24,7 @@ namespace detail {
 
 // What waits for a reply: refcounted and completed exactly once, by the reply,
 // a timeout, a cancellation, or the server's exit, whichever comes first.
-struct reply_slot {
+struct reply_slot : pooled {
   std::atomic<std::uint32_t> refs{1};
   std::atomic<bool> completed{false};
 

@@ -1,0 +1,199 @@
+// Copyright (c) 2026 The otpp authors. Distributed under the Boost Software License, Version 1.0.
+#ifndef OTPP_DETAIL_NODE_POOL_HPP
+#define OTPP_DETAIL_NODE_POOL_HPP
+
+#include <otpp/config.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+OTPP_BEGIN_NAMESPACE
+namespace detail {
+
+// Recycles the small, short-lived blocks of message passing: inbox nodes
+// and call states. (Processes are not pooled: size classes would round up
+// the memory an idle server holds.)
+//
+// A message is allocated by its sender and freed by its receiver, usually on
+// another thread. With glibc's malloc that pair takes an arena lock on both
+// sides and was half the cost of a cast. Here each thread keeps free lists of
+// a few block sizes; a block freed on another thread goes back to the thread
+// that allocated it through a lock-free stack, which that thread takes whole
+// when its own list runs dry. A thread that exits frees its lists; blocks it
+// handed out are then freed where they die, and the last one frees the cache.
+class node_pool {
+ public:
+  static void* allocate(std::size_t size);
+  static void deallocate(void* p) noexcept;
+
+ private:
+  struct block {
+    block* next;
+  };
+  struct cache;
+  // Precedes every block handed out; 16 bytes keep the payload aligned as
+  // operator new's own.
+  struct alignas(16) header {
+    cache* owner;  // null: not pooled (too large, or allocated while the thread exits)
+    std::uint32_t size_class;
+  };
+  static constexpr std::size_t classes = 10;
+  static constexpr std::size_t block_sizes[classes] = {64, 96, 128, 160, 192, 224, 256, 320, 384, 512};
+  // At most this many bytes per size class stay cached on a thread.
+  static constexpr std::size_t cached_bytes = 128 * 1024;
+
+  struct alignas(64) cache {
+    // The owning thread's side.
+    block* free[classes] = {};
+    std::size_t free_count[classes] = {};
+    std::size_t live = 0;  // handed out and not yet seen back
+
+    // Other threads' side: blocks they freed, and after the owner exits, the
+    // count that decides who frees the cache.
+    alignas(64) std::atomic<block*> returned{nullptr};
+    std::atomic<std::int64_t> orphans{0};
+
+    // Keeps the block for reuse, or frees it when the list is full.
+    void keep(header* h) noexcept {
+      const std::uint32_t c = h->size_class;
+      if (free_count[c] * block_sizes[c] >= cached_bytes) {
+        ::operator delete(h);
+        return;
+      }
+      auto* b = reinterpret_cast<block*>(h + 1);
+      b->next = free[c];
+      free[c] = b;
+      ++free_count[c];
+    }
+    // Takes back what other threads freed.
+    void collect() noexcept {
+      block* b = returned.exchange(nullptr, std::memory_order_acquire);
+      while (b) {
+        block* next = b->next;
+        --live;
+        keep(reinterpret_cast<header*>(b) - 1);
+        b = next;
+      }
+    }
+    // The owning thread exits.
+    void close() noexcept;
+  };
+
+  static cache* closed_mark() noexcept { return reinterpret_cast<cache*>(std::uintptr_t{1}); }
+  static block* closed_list() noexcept { return reinterpret_cast<block*>(std::uintptr_t{1}); }
+
+  // The calling thread's cache; null while the thread exits.
+  static cache* this_thread_cache() noexcept;
+
+  static void* unpooled(std::size_t total, std::uint32_t size_class) {
+    auto* h = static_cast<header*>(::operator new(total));
+    h->owner = nullptr;
+    h->size_class = size_class;
+    return h + 1;
+  }
+
+  struct thread_exit {
+    ~thread_exit() {
+      if (current && current != closed_mark()) current->close();
+      current = closed_mark();
+    }
+  };
+  static inline thread_local cache* current = nullptr;  // trivially destructible: readable while exiting
+};
+
+inline void node_pool::cache::close() noexcept {
+  for (std::size_t c = 0; c < classes; ++c) {
+    while (block* b = free[c]) {
+      free[c] = b->next;
+      ::operator delete(reinterpret_cast<header*>(b) - 1);
+    }
+  }
+  // From here on, other threads free our blocks themselves.
+  block* b = returned.exchange(closed_list(), std::memory_order_acquire);
+  while (b) {
+    block* next = b->next;
+    --live;
+    ::operator delete(reinterpret_cast<header*>(b) - 1);
+    b = next;
+  }
+  // Each block still out is freed later, counting `orphans` down by one; the
+  // sum reaches zero exactly once, after the last of them.
+  const auto remaining = static_cast<std::int64_t>(live);
+  if (orphans.fetch_add(remaining, std::memory_order_acq_rel) + remaining == 0) delete this;
+}
+
+inline node_pool::cache* node_pool::this_thread_cache() noexcept {
+  if (current) return current == closed_mark() ? nullptr : current;
+  thread_local thread_exit on_exit;  // constructed once per thread, before the cache
+  (void)on_exit;
+  current = new (std::nothrow) cache();
+  return current;
+}
+
+inline void* node_pool::allocate(std::size_t size) {
+  const std::size_t total = size + sizeof(header);
+  std::uint32_t c = 0;
+  while (c < classes && block_sizes[c] < total) ++c;
+  if (c == classes) return unpooled(total, 0);
+  cache* mine = this_thread_cache();
+  if (!mine) return unpooled(block_sizes[c], c);
+  if (!mine->free[c]) mine->collect();
+  header* h;
+  if (block* b = mine->free[c]) {
+    mine->free[c] = b->next;
+    --mine->free_count[c];
+    h = reinterpret_cast<header*>(b) - 1;
+  } else {
+    h = static_cast<header*>(::operator new(block_sizes[c]));
+  }
+  h->owner = mine;
+  h->size_class = c;
+  ++mine->live;
+  return h + 1;
+}
+
+inline void node_pool::deallocate(void* p) noexcept {
+  if (!p) return;
+  header* h = static_cast<header*>(p) - 1;
+  cache* owner = h->owner;
+  if (!owner) {
+    ::operator delete(h);
+    return;
+  }
+  if (owner == current) {
+    --owner->live;
+    owner->keep(h);
+    return;
+  }
+  auto* b = reinterpret_cast<block*>(p);
+  block* head = owner->returned.load(std::memory_order_relaxed);
+  for (;;) {
+    if (head == closed_list()) {
+      // The owner has exited.
+      ::operator delete(h);
+      if (owner->orphans.fetch_sub(1, std::memory_order_acq_rel) == 1) delete owner;
+      return;
+    }
+    b->next = head;
+    if (owner->returned.compare_exchange_weak(head, b, std::memory_order_release, std::memory_order_relaxed))
+      return;
+  }
+}
+
+// A base that makes `new` of the derived class allocate from the node pool.
+// Operators new and delete are static members, so a class that inherits
+// this through several bases still finds one of each.
+struct pooled {
+  static void* operator new(std::size_t size) { return node_pool::allocate(size); }
+  static void operator delete(void* p) noexcept { node_pool::deallocate(p); }
+  // Over-aligned types (rare) bypass the pool.
+  static void* operator new(std::size_t size, std::align_val_t a) { return ::operator new(size, a); }
+  static void operator delete(void* p, std::align_val_t a) noexcept { ::operator delete(p, a); }
+};
+
+}  // namespace detail
+OTPP_END_NAMESPACE
+
+#endif  // OTPP_DETAIL_NODE_POOL_HPP
