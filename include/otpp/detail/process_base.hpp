@@ -583,6 +583,9 @@ inline void process_base::exit(exit_reason why) {
   exited = true;
   reason = why;
   alive.store(false, std::memory_order_release);
+  // Counted out before anyone hears of the exit, so that a stop, a down or an
+  // exit signal is never seen while the runtime still counts the process.
+  rt.on_dead();
   pid me = self();
 
   while (inbox_node* n = pending_.pop()) {
@@ -614,7 +617,6 @@ inline void process_base::exit(exit_reason why) {
       extras_ = std::move(x);
     }
   }
-  rt.on_dead();
 }
 
 inline void process_base::close_inbox() noexcept {
