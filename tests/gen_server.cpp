@@ -73,32 +73,6 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using namespace otpp_test;  // support.hpp
 
-// What a runtime's logger was given.
-class log_capture {
- public:
-  otpp::logger_function logger() {
-    return [this](otpp::log_level level, std::string_view text) {
-      std::lock_guard lock(m_);
-      lines_.emplace_back(level, std::string(text));
-    };
-  }
-  // The first line of `level` containing every one of `parts`, or "".
-  std::string find(otpp::log_level level, std::initializer_list<std::string_view> parts) {
-    std::lock_guard lock(m_);
-    for (auto& [l, text] : lines_) {
-      if (l != level) continue;
-      bool all = true;
-      for (auto part : parts) all = all && text.find(part) != std::string::npos;
-      if (all) return text;
-    }
-    return {};
-  }
-
- private:
-  std::mutex m_;
-  std::vector<std::pair<otpp::log_level, std::string>> lines_;
-};
-
 // The reasons terminate was called with; outlives the runtime.
 class terminate_log {
  public:

@@ -37,6 +37,7 @@
 #include <condition_variable>
 #include <exception>
 #include <future>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -143,6 +144,32 @@ inline std::string str(const otpp::exit_reason& r) { return fmt::format("{}", r)
 inline bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
+
+// What a runtime's logger was given.
+class log_capture {
+ public:
+  otpp::logger_function logger() {
+    return [this](otpp::log_level level, std::string_view text) {
+      std::lock_guard lock(m_);
+      lines_.emplace_back(level, std::string(text));
+    };
+  }
+  // The first line of `level` containing every one of `parts`, or "".
+  std::string find(otpp::log_level level, std::initializer_list<std::string_view> parts) {
+    std::lock_guard lock(m_);
+    for (auto& [l, text] : lines_) {
+      if (l != level) continue;
+      bool all = true;
+      for (auto part : parts) all = all && text.find(part) != std::string::npos;
+      if (all) return text;
+    }
+    return {};
+  }
+
+ private:
+  std::mutex m_;
+  std::vector<std::pair<otpp::log_level, std::string>> lines_;
+};
 
 // ---- failures ----
 

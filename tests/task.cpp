@@ -227,11 +227,17 @@ TEST_CASE("task: void functions and coroutine functions", "[task]") {
   }
 }
 
+// A task's function made in a function with a name, for the crash report below.
+auto failing_job() {
+  return []() -> int { throw std::runtime_error("task blew up"); };
+}
+
 TEST_CASE("task: a task that throws fails await with exited, the exception as reason", "[task]") {
-  otpp::runtime rt(quiet());
+  log_capture logs;
+  otpp::runtime rt(otpp::runtime_options{.workers = 2, .logger = logs.logger()});
 
   SECTION("a plain function") {
-    auto t = otpp::async(rt, []() -> int { throw std::runtime_error("task blew up"); });
+    auto t = otpp::async(rt, failing_job());
     const auto f = failure_of([&] { otpp::await(t); });
     REQUIRE(f.thrown);
     CHECK(f.code == otpp::errc::exited);
@@ -240,6 +246,13 @@ TEST_CASE("task: a task that throws fails await with exited, the exception as re
     CHECK(contains(f.reason.detail(), "runtime_error"));
     CHECK(contains(f.what, "task blew up"));
     CHECK_FALSE(t);
+    // The crash report names a task and the function it ran, not otpp's
+    // internal server type.
+    const auto report = logs.find(otpp::log_level::error, {"terminating", "task blew up"});
+    REQUIRE_FALSE(report.empty());
+    CHECK(report.rfind("task ", 0) == 0);
+    CHECK(contains(report, "failing_job()::{lambda()"));
+    CHECK_FALSE(contains(report, "detail"));
   }
 
   SECTION("a coroutine, after it suspended") {

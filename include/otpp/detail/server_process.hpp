@@ -462,8 +462,14 @@ class server_process final : public process_base {
   void crash(std::exception_ptr e) { stop_server(exit_reason::from_exception(e)); }
 
   void report(const exit_reason& reason) {
-    rt.log(log_level::error, fmt::format("gen_server {} ({}) terminating, reason: {}", self(),
-                                         demangle(typeid(Impl).name()), reason));
+    if constexpr (requires { typename Impl::task_function; }) {
+      // A task names the function it runs, as Elixir's Task reports do.
+      rt.log(log_level::error, fmt::format("task {} running {} terminating, reason: {}", self(),
+                                           demangle(typeid(typename Impl::task_function).name()), reason));
+    } else {
+      rt.log(log_level::error, fmt::format("gen_server {} ({}) terminating, reason: {}", self(),
+                                           demangle(typeid(Impl).name()), reason));
+    }
   }
 
   void unhandled(const char* type_name) {

@@ -38,6 +38,8 @@ class task_server final : public gen_server<task_server<R, F>> {
   static constexpr bool is_coroutine = awaitable_traits<std::invoke_result_t<F&>>::value;
 
  public:
+  using task_function = F;  // named in crash reports
+
   task_server(F f, boost::intrusive_ptr<task_target<R>> target) : f_(std::move(f)), target_(std::move(target)) {}
 
   ok_result init() {
