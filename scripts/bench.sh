@@ -26,7 +26,8 @@ for arg in "$@"; do
   esac
 done
 
-bash scripts/install-deps.sh "${peers[@]}"
+# `time` is GNU time, for the compile cost's peak memory.
+bash scripts/install-deps.sh time "${peers[@]}"
 cmake --preset release >/dev/null
 targets=(bench_suite)
 if cmake --build --preset release --target help | grep -q '^bench_caf:'; then targets+=(bench_caf); fi
@@ -38,8 +39,24 @@ raw=build/release/bench-raw.txt
 have_erlang=0
 if command -v erl >/dev/null && command -v erlc >/dev/null; then have_erlang=1; fi
 
+# C1, compile cost: a unit with otpp/otpp.hpp and a gen_server beside one with
+# only Boost.Asio and fmt (the "floor"), as the compiler's wall time and peak memory.
+compile_cost() {
+  local system source measured
+  for system in otpp floor; do
+    source=benchmarks/compile/otpp_unit.cpp
+    [ "$system" = floor ] && source=benchmarks/compile/asio_unit.cpp
+    measured=build/release/compile-cost.txt
+    /usr/bin/time -f '%e %M' -o "$measured" "${CXX:-g++}" -std=c++20 -O2 -Iinclude -c "$source" -o /dev/null
+    read -r seconds kib <"$measured"
+    echo "RESULT C1t ${system} 1 ${seconds} s"
+    echo "RESULT C1m ${system} 1 $((kib / 1024)) MiB"
+  done
+}
+
 for run in $(seq 1 "$runs"); do
   echo "=== run ${run} of ${runs}" >&2
+  compile_cost | tee -a "$raw"
   "$bin/bench_suite" "${mode[@]}" | tee -a "$raw"
   # Each program runs once per pass here; the medians are taken below.
   if [ -x "$bin/caf/bench_caf" ]; then
