@@ -21,6 +21,12 @@
 #include <optional>
 #include <thread>
 
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 OTPP_BEGIN_NAMESPACE
 namespace detail {
 
@@ -103,6 +109,7 @@ struct sync_call_state final : call_state<R> {
   std::condition_variable cv;
   bool ready = false;
   std::atomic<bool> ready_flag{false};
+  std::atomic<std::uint32_t> futex_word{0};  // a plain thread's wait (Linux)
   worker* w = nullptr;
   asio::io_context* ioc = nullptr;
 
@@ -123,11 +130,18 @@ struct sync_call_state final : call_state<R> {
       asio::post(*ioc, [] {});  // ends the waiter's run_one
       return;
     }
+#if defined(__linux__)
+    // The waiter may free this state once it sees the flag: keep it for the wake.
+    boost::intrusive_ptr<reply_slot> keep(this);
+    futex_word.store(1, std::memory_order_seq_cst);
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&futex_word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+#else
     {
       std::lock_guard lock(mutex);
       ready = true;
     }
     cv.notify_one();
+#endif
   }
 
   // Waits for the result until `deadline`; on timeout completes the call
@@ -157,8 +171,27 @@ struct sync_call_state final : call_state<R> {
       }
       return is_ready();
     }
+#if defined(__linux__)
+    // A plain thread sleeps on a futex: one system call on each side, where a
+    // condition variable and its mutex take up to three.
+    while (futex_word.load(std::memory_order_seq_cst) == 0) {
+      if (deadline == std::chrono::steady_clock::time_point::max()) {
+        ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&futex_word), FUTEX_WAIT_PRIVATE, 0, nullptr,
+                  nullptr, 0);
+        continue;
+      }
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) return false;
+      const auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
+      timespec rel{static_cast<time_t>(s.count()),
+                   static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - s).count())};
+      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&futex_word), FUTEX_WAIT_PRIVATE, 0, &rel, nullptr, 0);
+    }
+    return true;
+#else
     std::unique_lock lock(mutex);
     return cv.wait_until(lock, deadline, [this] { return ready; });
+#endif
   }
 };
 
