@@ -15,6 +15,10 @@
 
 OTPP_BEGIN_NAMESPACE
 
+// The functions below are templates (`template <int = 0>`, nothing to
+// deduce) only so that a program compiles the dynamic_supervisor's code where it
+// calls them, not in every unit that includes otpp/otpp.hpp.
+
 /// A reference to a dynamic_supervisor, by pid or by name. `otpp::stop(ref)`
 /// stops it and its children, as DynamicSupervisor.stop/3.
 using dynamic_supervisor_ref = server_ref<detail::dynamic_supervisor_server>;
@@ -24,32 +28,37 @@ using dynamic_supervisor_ref = server_ref<detail::dynamic_supervisor_server>;
 /// and restarts each one for one by its restart type, within the restart
 /// intensity; past it, it stops its children and exits with `shutdown`.
 /// Throws `start_error` (`errc::init_failed`) for flags out of range.
-inline dynamic_supervisor_ref start_dynamic_supervisor(runtime& rt, dynamic_supervisor_flags flags = {}) {
+template <int = 0>
+dynamic_supervisor_ref start_dynamic_supervisor(runtime& rt, dynamic_supervisor_flags flags = {}) {
   return detail::start_server<detail::dynamic_supervisor_server>(rt.core(), {}, false, flags);
 }
 
 /// As `start_dynamic_supervisor`, registered under the local name `n`
 /// (`errc::already_started` if taken).
-inline dynamic_supervisor_ref start_dynamic_supervisor(runtime& rt, name n, dynamic_supervisor_flags flags = {}) {
+template <int = 0>
+dynamic_supervisor_ref start_dynamic_supervisor(runtime& rt, name n, dynamic_supervisor_flags flags = {}) {
   return detail::start_server<detail::dynamic_supervisor_server>(rt.core(), std::move(n.value), false, flags);
 }
 
 /// As `start_dynamic_supervisor`, linked to the calling process (for a child
 /// spec's start function). Throws `system_error` (`errc::not_in_process`) outside a process.
-inline dynamic_supervisor_ref start_link_dynamic_supervisor(dynamic_supervisor_flags flags = {}) {
+template <int = 0>
+dynamic_supervisor_ref start_link_dynamic_supervisor(dynamic_supervisor_flags flags = {}) {
   auto& parent = detail::require_process("start_link_dynamic_supervisor");
   return detail::start_server<detail::dynamic_supervisor_server>(parent.rt, {}, true, flags);
 }
 
 /// As `start_link_dynamic_supervisor`, registered under the local name `n`.
-inline dynamic_supervisor_ref start_link_dynamic_supervisor(name n, dynamic_supervisor_flags flags = {}) {
+template <int = 0>
+dynamic_supervisor_ref start_link_dynamic_supervisor(name n, dynamic_supervisor_flags flags = {}) {
   auto& parent = detail::require_process("start_link_dynamic_supervisor");
   return detail::start_server<detail::dynamic_supervisor_server>(parent.rt, std::move(n.value), true, flags);
 }
 
 /// The child spec of a dynamic_supervisor with id `id` (and, if given, the
 /// local name `n`), to put it in a supervision tree.
-inline child_spec dynamic_supervisor_child_spec(std::string id, dynamic_supervisor_flags flags = {},
+template <int = 0>
+child_spec dynamic_supervisor_child_spec(std::string id, dynamic_supervisor_flags flags = {},
                                                 std::optional<name> n = std::nullopt) {
   child_spec s;
   s.id = std::move(id);
@@ -67,25 +76,29 @@ inline child_spec dynamic_supervisor_child_spec(std::string id, dynamic_supervis
 /// `errc::already_started` (its name is taken; `holder()`),
 /// `errc::invalid_child_spec` (no start function); or `call_error` if the
 /// supervisor is not there.
-inline pid start_child(const dynamic_supervisor_ref& sup, child_spec spec) {
+template <int = 0>
+pid start_child(const dynamic_supervisor_ref& sup, child_spec spec) {
   return detail::start_or_throw(call(sup, detail::dyn_start_child_msg{std::move(spec)}, infinity));
 }
 
 /// Stops the child `child` by its shutdown spec and forgets it, as
 /// DynamicSupervisor.terminate_child/2. Throws `call_error` with
 /// `errc::not_found` if it is not a child of this supervisor.
-inline void terminate_child(const dynamic_supervisor_ref& sup, const pid& child) {
+template <int = 0>
+void terminate_child(const dynamic_supervisor_ref& sup, const pid& child) {
   detail::throw_if(call(sup, detail::dyn_terminate_child_msg{child}, infinity));
 }
 
 /// The supervisor's children (ids are empty; a child whose restart failed
 /// shows `restarting`), as DynamicSupervisor.which_children/1.
-inline std::vector<child_info> which_children(const dynamic_supervisor_ref& sup) {
+template <int = 0>
+std::vector<child_info> which_children(const dynamic_supervisor_ref& sup) {
   return call(sup, detail::which_children_msg{}, infinity);
 }
 
 /// The supervisor's children counted, as DynamicSupervisor.count_children/1.
-inline child_counts count_children(const dynamic_supervisor_ref& sup) {
+template <int = 0>
+child_counts count_children(const dynamic_supervisor_ref& sup) {
   return call(sup, detail::count_children_msg{}, infinity);
 }
 

@@ -114,22 +114,20 @@ struct fmt::formatter<otpp::exit_reason> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otpp::exit_reason& r, FormatContext& ctx) const -> decltype(ctx.out()) {
     using k = otpp::exit_reason::kind;
-    fmt::memory_buffer text;
-    auto out = std::back_inserter(text);
+    // fmt::format, not format_to: fmt's library already holds the code it
+    // runs, where format_to into a buffer compiles fmt's engine in every unit.
+    std::string text;
     switch (r.what()) {
-      case k::normal: fmt::format_to(out, "normal"); break;
-      case k::shutdown:
-        if (r.detail().empty()) fmt::format_to(out, "shutdown");
-        else fmt::format_to(out, "{{shutdown,{}}}", r.detail());
-        break;
-      case k::kill: fmt::format_to(out, "kill"); break;
-      case k::killed: fmt::format_to(out, "killed"); break;
-      case k::noproc: fmt::format_to(out, "noproc"); break;
-      case k::error: fmt::format_to(out, "{}", r.detail()); break;
-      case k::exception: fmt::format_to(out, "{{exception,{}}}", r.detail()); break;
+      case k::normal: text = "normal"; break;
+      case k::shutdown: text = r.detail().empty() ? "shutdown" : fmt::format("{{shutdown,{}}}", r.detail()); break;
+      case k::kill: text = "kill"; break;
+      case k::killed: text = "killed"; break;
+      case k::noproc: text = "noproc"; break;
+      case k::error: text = r.detail(); break;
+      case k::exception: text = fmt::format("{{exception,{}}}", r.detail()); break;
     }
     // Width, fill and alignment apply to the whole text.
-    return fmt::formatter<std::string_view>::format(std::string_view(text.data(), text.size()), ctx);
+    return fmt::formatter<std::string_view>::format(text, ctx);
   }
 };
 

@@ -79,9 +79,8 @@ struct fmt::formatter<otpp::pid> : fmt::formatter<std::string_view> {
   auto format(const otpp::pid& p, FormatContext& ctx) const -> decltype(ctx.out()) {
     // Width, fill and alignment apply to the whole text.
     if (!p) return fmt::formatter<std::string_view>::format("<undefined>", ctx);
-    fmt::memory_buffer text;
-    fmt::format_to(std::back_inserter(text), "<0.{}.0>", p.id());
-    return fmt::formatter<std::string_view>::format(std::string_view(text.data(), text.size()), ctx);
+    // fmt::format, not format_to, for compile time (see exit_reason's formatter).
+    return fmt::formatter<std::string_view>::format(fmt::format("<0.{}.0>", p.id()), ctx);
   }
 };
 

@@ -14,6 +14,10 @@
 
 OTPP_BEGIN_NAMESPACE
 
+// The functions below are templates (`template <int = 0>`, nothing to
+// deduce) only so that a program compiles the supervisor's code where it
+// calls them, not in every unit that includes otpp/otpp.hpp.
+
 /// A reference to a supervisor (any supervisor, by pid or by name), for
 /// `start_child`, `which_children` and the rest. `otpp::stop(ref)` stops it
 /// and its children, as Supervisor.stop/3.
@@ -93,20 +97,23 @@ supervisor_ref start_link(name n, Args&&... args) {
 /// Starts a supervisor over `spec.children`, as Elixir's
 /// `Supervisor.start_link(children, strategy: ...)` without the link.
 /// Errors as `start<Impl>`.
-inline supervisor_ref start_supervisor(runtime& rt, supervisor_spec spec) {
+template <int = 0>
+supervisor_ref start_supervisor(runtime& rt, supervisor_spec spec) {
   return detail::start_server<detail::supervisor_server>(
       rt.core(), {}, false, [&] { return std::move(spec); }, std::string("supervisor"));
 }
 
 /// As `start_supervisor`, registered under the local name `n`.
-inline supervisor_ref start_supervisor(runtime& rt, name n, supervisor_spec spec) {
+template <int = 0>
+supervisor_ref start_supervisor(runtime& rt, name n, supervisor_spec spec) {
   return detail::start_server<detail::supervisor_server>(
       rt.core(), std::move(n.value), false, [&] { return std::move(spec); }, std::string("supervisor"));
 }
 
 /// As `start_supervisor`, linked to the calling process (for a child spec's
 /// start function). Throws `system_error` (`errc::not_in_process`) outside a process.
-inline supervisor_ref start_link_supervisor(supervisor_spec spec) {
+template <int = 0>
+supervisor_ref start_link_supervisor(supervisor_spec spec) {
   auto& parent = detail::require_process("start_link_supervisor");
   return detail::start_server<detail::supervisor_server>(
       parent.rt, {}, true, [&] { return std::move(spec); }, std::string("supervisor"));
@@ -137,7 +144,8 @@ child_spec child_spec_for(Args... args) {
 }
 
 /// The child spec of a ready-made supervisor over `spec`, with id `id`.
-inline child_spec supervisor_child_spec(std::string id, supervisor_spec spec) {
+template <int = 0>
+child_spec supervisor_child_spec(std::string id, supervisor_spec spec) {
   child_spec s;
   s.id = std::move(id);
   s.start = [spec = std::move(spec)]() -> pid { return start_link_supervisor(spec).pid(); };
@@ -152,37 +160,43 @@ inline child_spec supervisor_child_spec(std::string id, supervisor_spec spec) {
 /// `errc::already_present` (the id is kept but not running),
 /// `errc::init_failed` (the start threw; `reason()` says why),
 /// `errc::invalid_child_spec`; or `call_error` if the supervisor is not there.
-inline pid start_child(const supervisor_ref& sup, child_spec spec) {
+template <int = 0>
+pid start_child(const supervisor_ref& sup, child_spec spec) {
   return detail::start_or_throw(call(sup, detail::start_child_msg{std::move(spec)}, infinity));
 }
 
 /// Stops the child `id` by its shutdown spec, as supervisor:terminate_child/2;
 /// its spec is kept (unless temporary) for `restart_child`. Throws
 /// `call_error` with `errc::not_found`.
-inline void terminate_child(const supervisor_ref& sup, std::string_view id) {
+template <int = 0>
+void terminate_child(const supervisor_ref& sup, std::string_view id) {
   detail::throw_if(call(sup, detail::terminate_child_msg{std::string(id)}, infinity));
 }
 
 /// Starts the stopped child `id` again, as supervisor:restart_child/2, and
 /// returns its pid (empty if its start returned `ignore`). Throws
 /// `start_error`: `errc::not_found`, `errc::running`, `errc::restarting`, `errc::init_failed`.
-inline pid restart_child(const supervisor_ref& sup, std::string_view id) {
+template <int = 0>
+pid restart_child(const supervisor_ref& sup, std::string_view id) {
   return detail::start_or_throw(call(sup, detail::restart_child_msg{std::string(id)}, infinity));
 }
 
 /// Forgets the stopped child `id`, as supervisor:delete_child/2. Throws
 /// `call_error`: `errc::not_found`, `errc::running`, `errc::restarting`.
-inline void delete_child(const supervisor_ref& sup, std::string_view id) {
+template <int = 0>
+void delete_child(const supervisor_ref& sup, std::string_view id) {
   detail::throw_if(call(sup, detail::delete_child_msg{std::string(id)}, infinity));
 }
 
 /// The supervisor's children, newest first, as supervisor:which_children/1.
-inline std::vector<child_info> which_children(const supervisor_ref& sup) {
+template <int = 0>
+std::vector<child_info> which_children(const supervisor_ref& sup) {
   return call(sup, detail::which_children_msg{}, infinity);
 }
 
 /// The supervisor's children counted, as supervisor:count_children/1.
-inline child_counts count_children(const supervisor_ref& sup) {
+template <int = 0>
+child_counts count_children(const supervisor_ref& sup) {
   return call(sup, detail::count_children_msg{}, infinity);
 }
 

@@ -15,6 +15,10 @@
 
 OTPP_BEGIN_NAMESPACE
 
+// The functions below are templates (`template <int = 0>`, nothing to
+// deduce) only so that a program compiles the task supervisor's code where it
+// calls them, not in every unit that includes otpp/otpp.hpp.
+
 namespace detail {
 
 // A task's outcome, kept until the task is awaited; an await that starts
@@ -194,12 +198,14 @@ using task_supervisor_ref = dynamic_supervisor_ref;
 
 /// Starts a task supervisor, as Task.Supervisor.start_link/1 without the
 /// link; `flags` as a dynamic_supervisor's (max_children, restart intensity).
-inline task_supervisor_ref start_task_supervisor(runtime& rt, dynamic_supervisor_flags flags = {}) {
+template <int = 0>
+task_supervisor_ref start_task_supervisor(runtime& rt, dynamic_supervisor_flags flags = {}) {
   return start_dynamic_supervisor(rt, flags);
 }
 
 /// As `start_task_supervisor`, registered under the local name `n`.
-inline task_supervisor_ref start_task_supervisor(runtime& rt, name n, dynamic_supervisor_flags flags = {}) {
+template <int = 0>
+task_supervisor_ref start_task_supervisor(runtime& rt, name n, dynamic_supervisor_flags flags = {}) {
   return start_dynamic_supervisor(rt, std::move(n), flags);
 }
 

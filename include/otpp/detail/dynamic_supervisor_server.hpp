@@ -28,9 +28,17 @@ struct dyn_try_again_restart {
   pid old;
 };
 
-class dynamic_supervisor_server : public gen_server<dynamic_supervisor_server> {
+// A class template only so that its code is compiled where a program uses
+// it (see supervisor.hpp); `dynamic_supervisor_server` names the one specialisation.
+template <class Unused = void>
+class basic_dynamic_supervisor_server : public gen_server<basic_dynamic_supervisor_server<Unused>> {
+  using base = gen_server<basic_dynamic_supervisor_server<Unused>>;
+  using base::continue_with;
+  using base::self;
+  using base::trap_exit;
+
  public:
-  explicit dynamic_supervisor_server(dynamic_supervisor_flags flags)
+  explicit basic_dynamic_supervisor_server(dynamic_supervisor_flags flags)
       : flags_(flags), intensity_(flags.max_restarts, flags.max_seconds) {}
 
   init_result init() {
@@ -139,7 +147,7 @@ class dynamic_supervisor_server : public gen_server<dynamic_supervisor_server> {
       report("start_error", o.reason);
       c.restarting = true;
       children_.emplace(old, std::move(c));
-      cast(server_ref<dynamic_supervisor_server>(self()), dyn_try_again_restart{old});
+      cast(server_ref<basic_dynamic_supervisor_server>(self()), dyn_try_again_restart{old});
     } else if (o.child) {
       c.restarting = false;
       children_.emplace(o.child, std::move(c));
@@ -156,6 +164,8 @@ class dynamic_supervisor_server : public gen_server<dynamic_supervisor_server> {
   restart_intensity intensity_;
   map children_;
 };
+
+using dynamic_supervisor_server = basic_dynamic_supervisor_server<>;
 
 }  // namespace detail
 OTPP_END_NAMESPACE

@@ -55,7 +55,8 @@ inline error_code check_child_spec(const child_spec& s, bool needs_id) {
 
 // Runs a child's start function in the supervisor's process and links the
 // child to it (a start function that already linked costs nothing more).
-inline start_outcome start_child_process(const child_spec& spec) {
+template <int = 0>  // compiled only where a supervisor is (see supervisor.hpp)
+start_outcome start_child_process(const child_spec& spec) {
   start_outcome out;
   try {
     out.child = spec.start();
@@ -112,19 +113,20 @@ inline const exit_reason& shutdown_signal(shutdown_spec how) { return how.is_bru
 
 // Sends `signal` (if any) to `child` and waits up to `timeout` for it to
 // exit; past that, kills it and waits. Returns its exit reason.
-inline awaitable<exit_reason> exit_or_kill(pid child, std::optional<exit_reason> signal, timeout_type timeout) {
-  using asio::as_tuple;
-  using asio::use_awaitable;
-  auto [e, r] = co_await async_exit_and_wait(child, std::move(signal), timeout, as_tuple(use_awaitable));
+// (The token is a template parameter so that these awaits, whose operation
+// types are deduced, are compiled only where a supervisor is.)
+template <class Awaitable = asio::use_awaitable_t<>>
+awaitable<exit_reason> exit_or_kill(pid child, std::optional<exit_reason> signal, timeout_type timeout) {
+  auto [e, r] = co_await async_exit_and_wait(child, std::move(signal), timeout, asio::as_tuple(Awaitable{}));
   if (!e) co_return std::move(r.reason);
-  auto [e2, r2] = co_await async_exit_and_wait(child, kill, infinity, as_tuple(use_awaitable));
+  auto [e2, r2] = co_await async_exit_and_wait(child, kill, infinity, asio::as_tuple(Awaitable{}));
   co_return std::move(r2.reason);
 }
 
 // Waits until `child`, already sent its shutdown signal at `sent`, has
 // exited; kills it when its shutdown timeout has passed. Returns its exit reason.
-inline awaitable<exit_reason> await_child_exit(pid child, shutdown_spec how,
-                                               std::chrono::steady_clock::time_point sent) {
+template <int = 0>  // compiled only where a supervisor is (see supervisor.hpp)
+awaitable<exit_reason> await_child_exit(pid child, shutdown_spec how, std::chrono::steady_clock::time_point sent) {
   timeout_type left = infinity;
   if (!how.is_brutal_kill() && how.timeout() != infinity)
     left = std::max(timeout_type(0), std::chrono::duration_cast<timeout_type>(
@@ -136,14 +138,16 @@ inline awaitable<exit_reason> await_child_exit(pid child, shutdown_spec how,
 // brutal_kill, else `shutdown` and `kill` after the child's timeout. The
 // exit watch is set before the signal, so the reason is the child's own.
 // Returns the child's exit reason.
-inline awaitable<exit_reason> shutdown_child(pid child, shutdown_spec how) {
+template <int = 0>  // compiled only where a supervisor is (see supervisor.hpp)
+awaitable<exit_reason> shutdown_child(pid child, shutdown_spec how) {
   unlink(child);
   const timeout_type wait = how.is_brutal_kill() ? infinity : how.timeout();
   co_return co_await exit_or_kill(std::move(child), shutdown_signal(how), wait);
 }
 
 // As shutdown_child, blocking: for a supervisor whose init failed half-way.
-inline exit_reason shutdown_child_now(const pid& child, shutdown_spec how) {
+template <int = 0>  // compiled only where a supervisor is (see supervisor.hpp)
+exit_reason shutdown_child_now(const pid& child, shutdown_spec how) {
   unlink(child);
   if (!how.is_brutal_kill()) {
     if (auto r = exit_and_wait(child, shutdown, how.timeout())) return std::move(*r);

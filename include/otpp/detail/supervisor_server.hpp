@@ -39,10 +39,18 @@ struct try_again_restart {
   std::string id;
 };
 
-class supervisor_server : public gen_server<supervisor_server> {
+// A class template only so that its code is compiled where a program uses
+// it (see supervisor.hpp); `supervisor_server` names the one specialisation.
+template <class Unused = void>
+class basic_supervisor_server : public gen_server<basic_supervisor_server<Unused>> {
+  using base = gen_server<basic_supervisor_server<Unused>>;
+  using base::continue_with;
+  using base::self;
+  using base::trap_exit;
+
  public:
   // `make_spec` runs the callback module's init inside the new process.
-  supervisor_server(std::function<supervisor_spec()> make_spec, std::string module)
+  basic_supervisor_server(std::function<supervisor_spec()> make_spec, std::string module)
       : make_spec_(std::move(make_spec)), module_(std::move(module)), intensity_(0, std::chrono::seconds(1)) {}
 
   init_result init() {
@@ -238,7 +246,7 @@ class supervisor_server : public gen_server<supervisor_server> {
     co_return noreply();
   }
 
-  server_ref<supervisor_server> supervisor_ref_self() const { return server_ref<supervisor_server>(self()); }
+  server_ref<basic_supervisor_server> supervisor_ref_self() const { return server_ref<basic_supervisor_server>(self()); }
 
   void report(const char* what, const std::string& id, const exit_reason& reason) {
     log_from_here(log_level::error, fmt::format("supervisor {} ({}) {}: child {} reason {}", self(), module_,
@@ -251,6 +259,8 @@ class supervisor_server : public gen_server<supervisor_server> {
   restart_intensity intensity_;
   std::vector<child> children_;  // start order
 };
+
+using supervisor_server = basic_supervisor_server<>;
 
 }  // namespace detail
 OTPP_END_NAMESPACE
