@@ -58,6 +58,8 @@ for run in $(seq 1 "$runs"); do
   echo "=== run ${run} of ${runs}" >&2
   compile_cost | tee -a "$raw"
   "$bin/bench_suite" "${mode[@]}" | tee -a "$raw"
+  # The core workloads also with one worker thread, beside the floor's.
+  for w in W1 W2 W4; do "$bin/bench_suite" "${mode[@]}" --threads=1 --only="$w" | tee -a "$raw"; done
   # Each program runs once per pass here; the medians are taken below.
   if [ -x "$bin/caf/bench_caf" ]; then
     "$bin/caf/bench_caf" "${mode[@]}" --reps=1 --threads=2 | tee -a "$raw"
