@@ -156,8 +156,8 @@ class basic_dynamic_supervisor_server : public gen_server<basic_dynamic_supervis
   }
 
   void report(const char* what, const exit_reason& reason) {
-    log_from_here(log_level::error,
-                  fmt::format("dynamic_supervisor {} {}: reason {}", self(), what, reason));
+    if (!logging_here()) return;
+    log_from_here(log_level::error, fmt::format("dynamic_supervisor {} {}: reason {}", self(), what, reason));
   }
 
   dynamic_supervisor_flags flags_;

@@ -264,6 +264,8 @@ class runtime_core {
   void log(log_level level, std::string_view text) const {
     if (logger_) logger_(level, text);
   }
+  // False when there is no logger: callers skip formatting what nobody reads.
+  bool logging() const noexcept { return static_cast<bool>(logger_); }
 
   std::size_t live_count() const noexcept { return live_.load(std::memory_order_acquire); }
 

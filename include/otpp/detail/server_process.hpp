@@ -462,6 +462,7 @@ class server_process final : public process_base {
   void crash(std::exception_ptr e) { stop_server(exit_reason::from_exception(e)); }
 
   void report(const exit_reason& reason) {
+    if (!rt.logging()) return;
     if constexpr (requires { typename Impl::task_function; }) {
       // A task names the function it runs, as Elixir's Task reports do.
       rt.log(log_level::error, fmt::format("task {} running {} terminating, reason: {}", self(),
@@ -473,6 +474,7 @@ class server_process final : public process_base {
   }
 
   void unhandled(const char* type_name) {
+    if (!rt.logging()) return;
     rt.log(log_level::warning, fmt::format("gen_server {} ({}) received an unhandled info message of type {}",
                                            self(), demangle(typeid(Impl).name()), demangle(type_name)));
   }

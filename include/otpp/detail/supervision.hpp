@@ -155,6 +155,9 @@ exit_reason shutdown_child_now(const pid& child, shutdown_spec how) {
   return exit_and_wait(child, kill, infinity).value_or(killed);
 }
 
+// True if the calling process's runtime has a logger (else skip formatting).
+inline bool logging_here() { return current_process && current_process->rt.logging(); }
+
 inline void log_from_here(log_level level, std::string text) {
   if (current_process) current_process->rt.log(level, text);
 }

@@ -246,9 +246,12 @@ class basic_supervisor_server : public gen_server<basic_supervisor_server<Unused
     co_return noreply();
   }
 
-  server_ref<basic_supervisor_server> supervisor_ref_self() const { return server_ref<basic_supervisor_server>(self()); }
+  server_ref<basic_supervisor_server> supervisor_ref_self() const {
+    return server_ref<basic_supervisor_server>(self());
+  }
 
   void report(const char* what, const std::string& id, const exit_reason& reason) {
+    if (!logging_here()) return;
     log_from_here(log_level::error, fmt::format("supervisor {} ({}) {}: child {} reason {}", self(), module_,
                                                 what, id, reason));
   }
