@@ -1489,11 +1489,12 @@ otpp::call_result<int> chain_b::handle_call(ask, otpp::from<int> f) {
   return otpp::noreply();
 }
 
-// Regression test for a fixed bug: a blocking call inside a handler waits by
-// running other processes nested on the same stack (scheduler::run_until).
-// C runs nested inside A's wait and blocks in its own call to A; A's reply
-// from B arrives but A cannot return until C's nested wait unwinds, so C's
-// call times out although A would answer it at once in Erlang.
+// A known limitation, tagged [!mayfail]: a blocking call inside a handler
+// waits by running other processes nested on the same stack
+// (scheduler::run_until). C runs nested inside A's wait and blocks in its own
+// call to A; A's reply from B arrives but A cannot return until C's nested
+// wait unwinds, so C's call times out although A would answer it at once in
+// Erlang. Coroutine handlers that co_await async_call do not nest.
 TEST_CASE("gen_server: blocking calls from handlers that interleave do not deadlock until a timeout",
           "[gen_server][!mayfail]") {
   otpp::runtime rt(quiet());
