@@ -167,7 +167,8 @@ inline void link(const pid& other) {
   auto& links = me.extras().links;
   if (links.contains(other)) return;  // linked already (a start_link): nothing to tell the other side
   links.insert(other);
-  if (!other.get()->post(new detail::link_node(me.self())))
+  // Dead already (even if its last turn is still running): noproc, as OTP.
+  if (!other.get()->alive.load(std::memory_order_acquire) || !other.get()->post(new detail::link_node(me.self())))
     me.post(new detail::exit_signal_node(other, noproc, detail::exit_origin::link));
 }
 
@@ -187,7 +188,9 @@ inline monitor_ref monitor(const pid& target) {
   auto& me = detail::require_process("monitor");
   const monitor_ref ref = me.rt.next_ref();
   me.extras().monitors.push_back({ref, target});
-  if (!target || !target.get()->post(new detail::monitor_node(me.self(), ref)))
+  // Dead already (even if its last turn is still running): noproc, as OTP.
+  if (!target || !target.get()->alive.load(std::memory_order_acquire) ||
+      !target.get()->post(new detail::monitor_node(me.self(), ref)))
     me.post(new detail::down_node(down{ref, target, noproc}));
   return ref;
 }
