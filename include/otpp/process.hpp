@@ -164,7 +164,7 @@ inline void trap_exit(bool on) { detail::require_process("trap_exit").trap_exit 
 inline void link(const pid& other) {
   auto& me = detail::require_process("link");
   if (!other || other.get() == &me) return;
-  auto& links = me.extras().links;
+  auto& links = me.links;
   if (links.contains(other)) return;  // linked already (a start_link): nothing to tell the other side
   links.insert(other);
   // Dead already (even if its last turn is still running): noproc, as OTP.
@@ -176,7 +176,7 @@ inline void link(const pid& other) {
 inline void unlink(const pid& other) {
   auto& me = detail::require_process("unlink");
   if (!other) return;
-  if (auto* x = me.extras_if()) x->links.erase(other);
+  me.links.erase(other);
   other.get()->post(new detail::unlink_node(me.self()));
 }
 

@@ -25,7 +25,7 @@ struct exit_watch_node final : inbox_node {
   explicit exit_watch_node(reply_slot_ptr s) : inbox_node(true), slot(std::move(s)) {}
   void deliver(process_base& p) override {
     if (p.exited) slot->owner_exited(p.reason);
-    else p.extras().deferred.push_back(slot);
+    else p.owed.push(slot.get());
   }
   void discard(process_base&, const exit_reason& why) noexcept override { slot->owner_exited(why); }
 };

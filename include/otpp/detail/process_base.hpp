@@ -163,57 +163,89 @@ class inbox {
   std::atomic<inbox_node*> head_{nullptr};
 };
 
-// A process's links. Most processes have one or two; a supervisor may have
-// hundreds of thousands, so membership is indexed once the set grows.
+// A process's links. Most processes have one (the process that started it),
+// kept inline; a supervisor may have hundreds of thousands, so a larger set
+// moves to an indexed vector.
 class link_set {
  public:
   bool contains(const pid& p) const {
-    if (!index_.empty()) return index_.count(p.get()) != 0;
-    return std::find(items_.begin(), items_.end(), p) != items_.end();
+    if (!many_) return one_ == p;
+    if (!many_->index.empty()) return many_->index.count(p.get()) != 0;
+    return std::find(many_->items.begin(), many_->items.end(), p) != many_->items.end();
   }
   // Adds `p` unless present.
   void insert(pid p) {
-    if (contains(p)) return;
-    items_.push_back(std::move(p));
-    if (!index_.empty()) index_.emplace(items_.back().get(), items_.size() - 1);
-    else if (items_.size() > small_size) reindex();
+    if (!many_) {
+      if (!one_) {
+        one_ = std::move(p);
+        return;
+      }
+      if (one_ == p) return;
+      many_ = std::make_unique<many>();
+      many_->items.reserve(4);
+      many_->items.push_back(std::move(one_));
+      one_ = pid();
+    } else if (contains(p)) {
+      return;
+    }
+    auto& items = many_->items;
+    items.push_back(std::move(p));
+    if (!many_->index.empty()) many_->index.emplace(items.back().get(), items.size() - 1);
+    else if (items.size() > small_size) reindex();
   }
   void erase(const pid& p) {
+    if (!many_) {
+      if (one_ == p) one_ = pid();
+      return;
+    }
+    auto& items = many_->items;
+    auto& index = many_->index;
     std::size_t i;
-    if (!index_.empty()) {
-      auto it = index_.find(p.get());
-      if (it == index_.end()) return;
+    if (!index.empty()) {
+      auto it = index.find(p.get());
+      if (it == index.end()) return;
       i = it->second;
-      index_.erase(it);
+      index.erase(it);
     } else {
-      auto it = std::find(items_.begin(), items_.end(), p);
-      if (it == items_.end()) return;
-      i = static_cast<std::size_t>(it - items_.begin());
+      auto it = std::find(items.begin(), items.end(), p);
+      if (it == items.end()) return;
+      i = static_cast<std::size_t>(it - items.begin());
     }
     // Order does not matter: move the last into the hole.
-    if (i + 1 != items_.size()) {
-      items_[i] = std::move(items_.back());
-      if (!index_.empty()) index_[items_[i].get()] = i;
+    if (i + 1 != items.size()) {
+      items[i] = std::move(items.back());
+      if (!index.empty()) index[items[i].get()] = i;
     }
-    items_.pop_back();
+    items.pop_back();
   }
   void clear() noexcept {
-    items_.clear();
-    index_.clear();
+    one_ = pid();
+    many_.reset();
   }
-  bool empty() const noexcept { return items_.empty(); }
-  std::size_t size() const noexcept { return items_.size(); }
-  auto begin() const noexcept { return items_.begin(); }
-  auto end() const noexcept { return items_.end(); }
+  bool empty() const noexcept { return many_ ? many_->items.empty() : !one_; }
+  std::size_t size() const noexcept { return many_ ? many_->items.size() : (one_ ? 1 : 0); }
+  // Calls `f(const pid&)` for each link.
+  template <class F>
+  void for_each(F&& f) const {
+    if (!many_) {
+      if (one_) f(one_);
+      return;
+    }
+    for (const pid& p : many_->items) f(p);
+  }
 
  private:
   static constexpr std::size_t small_size = 16;
+  struct many {
+    std::vector<pid> items;
+    std::unordered_map<const process_base*, std::size_t> index;  // empty while small
+  };
   void reindex() {
-    index_.clear();
-    for (std::size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].get(), i);
+    many_->index.clear();
+    for (std::size_t i = 0; i < many_->items.size(); ++i) many_->index.emplace(many_->items[i].get(), i);
   }
-  std::vector<pid> items_;
-  std::unordered_map<const process_base*, std::size_t> index_;  // empty while small
+  pid one_;                     // the only link, while there is at most one
+  std::unique_ptr<many> many_;  // every link once there were two
 };
 
 // What most processes never need, allocated on first use.
@@ -222,14 +254,12 @@ struct process_extras {
     std::uint64_t ref;
     pid watcher;
   };
-  link_set links;
   std::vector<monitor_entry> monitored_by;  // who watches this process
   struct watch_entry {
     std::uint64_t ref;
     pid target;
   };
   std::vector<watch_entry> monitors;        // monitors this process holds
-  std::vector<reply_slot_ptr> deferred;     // calls whose reply was deferred
   std::string name;
   asio::cancellation_signal coroutine_cancel;
 };
@@ -368,9 +398,7 @@ class process_base : public runnable {
 
   // An exit signal arrived (from a link, `otpp::exit` or the runtime).
   void handle_exit_signal(const pid& from, const exit_reason& reason, exit_origin origin);
-  bool linked_to(const pid& other) const noexcept {
-    return extras_ && extras_->links.contains(other);
-  }
+  bool linked_to(const pid& other) const noexcept { return links.contains(other); }
 
   // Releases the inbox and leaves the table; the last step of an exit.
   void finalize() noexcept;
@@ -397,6 +425,8 @@ class process_base : public runnable {
   bool root = true;        // not linked to the process that started it
   exit_reason reason;
   pid parent;
+  link_set links;
+  owed_replies owed;  // replies this process owes; told of its exit
 
   // Queues a message taken from the inbox (used for trapped exit signals, so
   // that they keep their place among messages).
@@ -445,7 +475,7 @@ struct link_node final : inbox_node {
   explicit link_node(pid f) : inbox_node(true), from(std::move(f)) {}
   void deliver(process_base& p) override {
     if (p.exited) return discard(p, p.reason);  // exiting: its links were already told
-    p.extras().links.insert(from);
+    p.links.insert(from);
   }
   // The process exited (with `why`) before the link reached it: the linker
   // gets its exit signal, after the ones the exit sent. (`link` answers
@@ -464,7 +494,7 @@ struct unlink_node final : inbox_node {
   pid from;
   explicit unlink_node(pid f) : inbox_node(true), from(std::move(f)) {}
   void deliver(process_base& p) override {
-    if (auto* x = p.extras_if()) x->links.erase(from);
+    p.links.erase(from);
   }
 };
 
@@ -595,11 +625,8 @@ inline void process_base::exit(exit_reason why) {
     n->dispose();
   }
   std::unique_ptr<process_extras> x = std::move(extras_);
-  if (x) {
-    if (!x->name.empty()) rt.unregister_name(x->name, *this);
-    for (auto& slot : x->deferred) slot->owner_exited(reason);
-    x->deferred.clear();
-  }
+  if (x && !x->name.empty()) rt.unregister_name(x->name, *this);
+  owed.owner_exited(reason);
   if (suspended) {
     // A coroutine handler is awaiting: cancel what it waits for and keep the
     // user's object alive until the frame has unwound.
@@ -608,13 +635,13 @@ inline void process_base::exit(exit_reason why) {
   } else {
     destroy_state();
   }
+  links.for_each([&](const pid& l) { post_or_drop(l.get(), new exit_signal_node(me, reason, exit_origin::link)); });
+  links.clear();
   if (x) {
-    for (auto& l : x->links) post_or_drop(l.get(), new exit_signal_node(me, reason, exit_origin::link));
     for (auto& m : x->monitored_by)
       if (auto* w = m.watcher.get()) w->post_message(new down_node(down{m.ref, me, reason}));
     if (zombie) {
       // The cancellation signal must outlive the frame it is connected to.
-      x->links.clear();
       x->monitored_by.clear();
       extras_ = std::move(x);
     }
@@ -641,7 +668,7 @@ inline void process_base::handle_exit_signal(const pid& from, const exit_reason&
   if (exited) return;
   if (origin == exit_origin::link) {
     if (!linked_to(from)) return;  // unlinked meanwhile
-    extras_->links.erase(from);    // the other side is dead: so is the link
+    links.erase(from);             // the other side is dead: so is the link
   }
   if (why.what() == exit_reason::kind::kill) {
     exit(killed);

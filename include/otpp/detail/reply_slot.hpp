@@ -18,6 +18,7 @@
 #include <mutex>
 #include <time.h>
 #include <optional>
+#include <utility>
 
 OTPP_BEGIN_NAMESPACE
 namespace detail {
@@ -27,6 +28,7 @@ namespace detail {
 struct reply_slot : pooled {
   std::atomic<std::uint32_t> refs{1};
   std::atomic<bool> completed{false};
+  reply_slot* next_owed = nullptr;  // in the owing process's owed_replies
 
   virtual ~reply_slot() = default;
   // Completes with `code` (and `reason` for errc::exited) if still pending.
@@ -48,6 +50,70 @@ struct reply_slot : pooled {
   }
 };
 using reply_slot_ptr = boost::intrusive_ptr<reply_slot>;
+
+// The replies a process owes: deferred calls, exit watches, a task's result.
+// Each learns the exit reason if the process exits first. An intrusive list
+// (each slot is owed by one process at most), so that a process owing one
+// reply, as every task does, allocates nothing for it. Owner's context only.
+class owed_replies {
+ public:
+  owed_replies() = default;
+  owed_replies(const owed_replies&) = delete;
+  owed_replies& operator=(const owed_replies&) = delete;
+  ~owed_replies() { clear(); }
+
+  // Adds `s`, holding a reference. Every so often drops the ones already
+  // answered, so that a server deferring many calls does not grow without end.
+  void push(reply_slot* s) noexcept {
+    if (count_ >= 64 && (count_ & (count_ - 1)) == 0) remove_if([](reply_slot& r) { return r.done(); });
+    intrusive_ptr_add_ref(s);
+    s->next_owed = head_;
+    head_ = s;
+    ++count_;
+  }
+  void remove(reply_slot* s) noexcept {
+    remove_if([s](reply_slot& r) { return &r == s; });
+  }
+  // Tells each, oldest first, that the owner exited with `reason`, and empties the list.
+  void owner_exited(const exit_reason& reason) {
+    reply_slot* oldest_first = nullptr;
+    for (reply_slot* s = std::exchange(head_, nullptr); s;) {
+      reply_slot* next = s->next_owed;
+      s->next_owed = oldest_first;
+      oldest_first = s;
+      s = next;
+    }
+    count_ = 0;
+    while (reply_slot* s = oldest_first) {
+      oldest_first = s->next_owed;
+      s->next_owed = nullptr;
+      s->owner_exited(reason);
+      intrusive_ptr_release(s);
+    }
+  }
+  void clear() noexcept {
+    remove_if([](reply_slot&) { return true; });
+  }
+
+ private:
+  template <class Pred>
+  void remove_if(Pred pred) noexcept {
+    reply_slot** link = &head_;
+    while (reply_slot* s = *link) {
+      if (pred(*s)) {
+        *link = s->next_owed;
+        s->next_owed = nullptr;
+        --count_;
+        intrusive_ptr_release(s);
+      } else {
+        link = &s->next_owed;
+      }
+    }
+  }
+
+  reply_slot* head_ = nullptr;  // newest first
+  std::size_t count_ = 0;
+};
 
 // The deadline `after` from now. Long timeouts (the default 5 s) read the
 // coarse monotonic clock, which is several times cheaper than the precise

@@ -8,6 +8,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -63,6 +65,23 @@ struct runnable_fifo {
 };
 
 class scheduler;
+
+// Makes the calling thread an Asio thread context for its lifetime, as
+// io_context::run does for the threads that run it. Asio keeps its
+// recycled memory (coroutine frames, cancellation handlers, handler
+// allocations) per thread context; a worker runs processes outside
+// io_context::run, so without this every awaitable frame and every
+// cancellation slot assignment would go to the system allocator.
+class asio_thread_scope : asio::detail::thread_context {
+ public:
+  asio_thread_scope() = default;
+  asio_thread_scope(const asio_thread_scope&) = delete;
+  asio_thread_scope& operator=(const asio_thread_scope&) = delete;
+
+ private:
+  asio::detail::thread_info_base info_;
+  thread_call_stack::context context_{this, info_};  // popped before info_ frees its cache
+};
 
 // One worker thread: its own io_context (timers and I/O of the processes
 // homed here), a run queue other workers may steal from, and a one-slot
@@ -246,6 +265,7 @@ class scheduler {
   }
 
   void main_loop(worker& w) {
+    asio_thread_scope asio_context;
     this_worker = &w;
     loop(w, [this] { return stopping_.load(std::memory_order_relaxed); },
          std::chrono::steady_clock::time_point::max());

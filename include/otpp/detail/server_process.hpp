@@ -441,19 +441,12 @@ class server_process final : public process_base {
 
   void finish_stop(exit_reason reason, boost::intrusive_ptr<call_state<void>> stopper) {
     if (reason.is_abnormal()) report(reason);
-    if (stopper) {
-      if (auto* x = extras_if()) std::erase(x->deferred, reply_slot_ptr(stopper.get()));
-    }
+    if (stopper) owed.remove(stopper.get());
     exit(std::move(reason));
     if (stopper) stopper->try_reply({});
   }
 
-  void defer(reply_slot* s) {
-    auto& d = extras().deferred;
-    if (d.size() >= 64 && (d.size() & (d.size() - 1)) == 0)
-      std::erase_if(d, [](const reply_slot_ptr& p) { return p->done(); });
-    d.emplace_back(s);
-  }
+  void defer(reply_slot* s) { owed.push(s); }
   template <class R>
   void defer(const boost::intrusive_ptr<call_state<R>>& s) {
     defer(static_cast<reply_slot*>(s.get()));
@@ -544,8 +537,8 @@ server_ref<Impl> start_server(runtime_core& rt, std::string reg_name, bool link_
   if (link_parent && parent) {  // as gen_server:start, an unlinked server is its own parent
     p->parent = parent->self();
     p->root = false;
-    p->extras().links.insert(parent->self());
-    parent->extras().links.insert(me);
+    p->links.insert(parent->self());
+    parent->links.insert(me);
   }
   rt.add(*p);  // after `root` is set: the runtime's shutdown reads it from the table
   using outcome = typename server_process<Impl>::init_outcome;

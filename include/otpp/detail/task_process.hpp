@@ -45,7 +45,7 @@ class task_server final : public gen_server<task_server<R, F>> {
   ok_result init() {
     target_->task = this->self();
     // Held as a deferred reply: if the task dies first, the target learns why.
-    current_process->extras().deferred.emplace_back(target_.get());
+    current_process->owed.push(target_.get());
     return ok(this->continue_with(run{}));
   }
 
