@@ -347,7 +347,7 @@ class server_ref {
   /// Refers to `p`, which must be a gen_server of type `Impl`; throws
   /// `system_error` (`errc::wrong_type`) if it is of another type.
   explicit server_ref(otpp::pid p) : pid_(std::move(p)) {
-    if (pid_ && pid_.get()->type_tag != &detail::impl_tag<Impl>)
+    if (pid_ && pid_.get()->type_tag() != &detail::impl_tag<Impl>)
       throw boost::system::system_error(make_error_code(errc::wrong_type));
     if (pid_) core_ = &pid_.get()->rt;
   }
@@ -373,7 +373,8 @@ class server_ref {
       ec = make_error_code(errc::noproc);
       return nullptr;
     }
-    if (found.get()->type_tag != &detail::impl_tag<Impl>) {
+    // A by-pid reference was checked when it was made; a name may now be held by another type.
+    if (!name_.empty() && found.get()->type_tag() != &detail::impl_tag<Impl>) {
       ec = make_error_code(errc::wrong_type);
       return nullptr;
     }

@@ -9,8 +9,9 @@
 
 #include <boost/asio/async_result.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <utility>
 
 OTPP_BEGIN_NAMESPACE
@@ -26,11 +27,18 @@ namespace detail {
 template <class R>
 class task_state final : public task_target<R> {
  public:
+  ~task_state() {
+    call_state<R>* w = waiter_.load(std::memory_order_relaxed);
+    if (w && w != done_mark()) intrusive_ptr_release(w);
+  }
+
   // Hands the outcome to `w` when it comes; false if it is here already.
   bool attach(boost::intrusive_ptr<call_state<R>> w) {
-    std::lock_guard lock(mutex_);
-    if (done_) return false;
-    waiter_ = std::move(w);
+    call_state<R>* expected = nullptr;
+    call_state<R>* raw = w.get();
+    // acq_rel: on failure we read the outcome the completing side stored.
+    if (!waiter_.compare_exchange_strong(expected, raw, std::memory_order_acq_rel)) return false;
+    w.detach();  // the reference now belongs to waiter_
     return true;
   }
 
@@ -41,19 +49,19 @@ class task_state final : public task_target<R> {
   }
 
   void on_complete() override {
-    boost::intrusive_ptr<call_state<R>> w;
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-      w = std::move(waiter_);
-    }
-    if (w) forward(*w);
+    // One exchange orders the outcome before the waiter reads it, and tells
+    // a later attach that it is here: no lock between the two sides.
+    call_state<R>* w = waiter_.exchange(done_mark(), std::memory_order_acq_rel);
+    if (!w) return;
+    boost::intrusive_ptr<call_state<R>> own(w, false);
+    forward(*w);
   }
 
  private:
-  std::mutex mutex_;
-  bool done_ = false;
-  boost::intrusive_ptr<call_state<R>> waiter_;
+  static call_state<R>* done_mark() noexcept {
+    return reinterpret_cast<call_state<R>*>(std::uintptr_t{1});
+  }
+  std::atomic<call_state<R>*> waiter_{nullptr};  // null, a waiter, or done_mark()
 };
 
 // Kills a task whose awaiting side gave up. A caller linked to the task

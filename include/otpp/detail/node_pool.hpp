@@ -12,9 +12,8 @@
 OTPP_BEGIN_NAMESPACE
 namespace detail {
 
-// Recycles the small, short-lived blocks of message passing: inbox nodes
-// and call states. (Processes are not pooled: size classes would round up
-// the memory an idle server holds.)
+// Recycles the small blocks of message passing and spawning: inbox nodes,
+// call states and processes.
 //
 // A message is allocated by its sender and freed by its receiver, usually on
 // another thread. With glibc's malloc that pair takes an arena lock on both

@@ -342,8 +342,7 @@ class runtime_core {
 // monitors and an exit. Behaviours (gen_server) derive and handle messages.
 class process_base : public runnable {
  public:
-  process_base(runtime_core& rt, const void* type_tag)
-      : id(rt.next_id()), rt(rt), type_tag(type_tag) {
+  explicit process_base(runtime_core& rt) : id(rt.next_id()), rt(rt) {
     home = rt.sched.pick_home();
     io_home = home;
   }
@@ -353,9 +352,13 @@ class process_base : public runnable {
   std::atomic<std::uint32_t> refs{1};  // the table's reference
   const std::uint64_t id;
   runtime_core& rt;
-  const void* const type_tag;  // which behaviour implementation this is
   std::uint32_t io_home = 0;   // the worker whose io_context serves this process's timers and I/O
   std::atomic<bool> alive{true};
+  bool trap_exit = false;
+  bool suspended = false;  // a coroutine handler is awaiting: messages wait
+  bool exited = false;
+  bool zombie = false;     // dead, but a suspended coroutine is still unwinding
+  bool root = true;        // not linked to the process that started it
 
   // --- any thread ---
 
@@ -418,11 +421,6 @@ class process_base : public runnable {
 
   pid self() { return pid(this); }
 
-  bool trap_exit = false;
-  bool suspended = false;  // a coroutine handler is awaiting: messages wait
-  bool exited = false;
-  bool zombie = false;     // dead, but a suspended coroutine is still unwinding
-  bool root = true;        // not linked to the process that started it
   exit_reason reason;
   pid parent;
   link_set links;
@@ -437,6 +435,7 @@ class process_base : public runnable {
   process_base* table_next = nullptr;
 
   // The behaviour's hooks.
+  virtual const void* type_tag() const noexcept = 0;                // which implementation this is
   virtual void destroy_state() noexcept = 0;                        // destroy the user's object
   virtual void on_exit_info(const pid& from, const exit_reason& r, bool from_runtime) = 0;  // trapped
   virtual void on_down(down d) = 0;                                 // a monitor fired

@@ -146,9 +146,9 @@ struct stop_node final : inbox_node {
 // ---- the process ----
 
 template <class Impl>
-class server_process final : public process_base {
+class server_process final : public process_base, public pooled {
  public:
-  explicit server_process(runtime_core& rt) : process_base(rt, &impl_tag<Impl>) {}
+  explicit server_process(runtime_core& rt) : process_base(rt) {}
   ~server_process() override { destroy_state(); }
 
   Impl& impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
@@ -281,6 +281,7 @@ class server_process final : public process_base {
 
   // ---- process_base hooks ----
 
+  const void* type_tag() const noexcept override { return &impl_tag<Impl>; }
   void destroy_state() noexcept override {
     idle_.reset();
     if (constructed_) {
