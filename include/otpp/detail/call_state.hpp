@@ -100,18 +100,19 @@ struct call_state : reply_slot {
   virtual void on_complete() = 0;
 };
 
-// A blocking caller's state. A plain thread waits on a condition variable;
-// a worker thread keeps running other processes until the reply comes; a
-// thread inside a user-supplied io_context keeps running that io_context.
+// A blocking caller's state. A plain thread sleeps until `ready` is set (on
+// a futex on Linux, a condition variable elsewhere); a worker thread keeps
+// running other processes until it is; a thread inside a user-supplied
+// io_context keeps running that io_context.
 template <class R>
 struct sync_call_state final : call_state<R> {
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool ready = false;
-  std::atomic<bool> ready_flag{false};
-  std::atomic<std::uint32_t> futex_word{0};  // a plain thread's wait (Linux)
+  std::atomic<std::uint32_t> ready{0};  // 1 once the call has completed
   worker* w = nullptr;
   asio::io_context* ioc = nullptr;
+#if !defined(__linux__)
+  std::mutex mutex;
+  std::condition_variable cv;
+#endif
 
   // Chooses how to wait, from the calling thread.
   explicit sync_call_state(scheduler& s) {
@@ -120,25 +121,26 @@ struct sync_call_state final : call_state<R> {
   }
 
   void on_complete() override {
-    if (w) {
-      ready_flag.store(true, std::memory_order_seq_cst);
-      w->owner->wake(*w);
+    // The waiter may free this state as soon as it sees `ready`: read what
+    // the wake-up needs first.
+    if (worker* const waiter = w) {
+      ready.store(1, std::memory_order_seq_cst);
+      waiter->owner->wake(*waiter);
       return;
     }
-    if (ioc) {
-      ready_flag.store(true, std::memory_order_seq_cst);
-      asio::post(*ioc, [] {});  // ends the waiter's run_one
+    if (asio::io_context* const context = ioc) {
+      ready.store(1, std::memory_order_seq_cst);
+      asio::post(*context, [] {});  // ends the waiter's run_one
       return;
     }
+    boost::intrusive_ptr<reply_slot> keep(this);  // the wake-up uses the state itself
 #if defined(__linux__)
-    // The waiter may free this state once it sees the flag: keep it for the wake.
-    boost::intrusive_ptr<reply_slot> keep(this);
-    futex_word.store(1, std::memory_order_seq_cst);
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&futex_word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    ready.store(1, std::memory_order_seq_cst);
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 #else
     {
       std::lock_guard lock(mutex);
-      ready = true;
+      ready.store(1, std::memory_order_seq_cst);
     }
     cv.notify_one();
 #endif
@@ -157,10 +159,11 @@ struct sync_call_state final : call_state<R> {
   }
 
  private:
+  bool is_ready() const noexcept { return ready.load(std::memory_order_seq_cst) != 0; }
+
   bool wait_until(std::chrono::steady_clock::time_point deadline) {
-    auto is_ready = [this] { return ready_flag.load(std::memory_order_seq_cst); };
     if (w) {
-      w->owner->run_until(*w, is_ready, deadline);
+      w->owner->run_until(*w, [this] { return is_ready(); }, deadline);
       return is_ready();
     }
     if (ioc) {
@@ -172,12 +175,10 @@ struct sync_call_state final : call_state<R> {
       return is_ready();
     }
 #if defined(__linux__)
-    // A plain thread sleeps on a futex: one system call on each side, where a
-    // condition variable and its mutex take up to three.
-    while (futex_word.load(std::memory_order_seq_cst) == 0) {
+    // One system call on each side, where a condition variable and its mutex take up to three.
+    while (!is_ready()) {
       if (deadline == std::chrono::steady_clock::time_point::max()) {
-        ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&futex_word), FUTEX_WAIT_PRIVATE, 0, nullptr,
-                  nullptr, 0);
+        ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
         continue;
       }
       const auto left = deadline - std::chrono::steady_clock::now();
@@ -185,12 +186,12 @@ struct sync_call_state final : call_state<R> {
       const auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
       timespec rel{static_cast<time_t>(s.count()),
                    static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - s).count())};
-      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&futex_word), FUTEX_WAIT_PRIVATE, 0, &rel, nullptr, 0);
+      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready), FUTEX_WAIT_PRIVATE, 0, &rel, nullptr, 0);
     }
     return true;
 #else
     std::unique_lock lock(mutex);
-    return cv.wait_until(lock, deadline, [this] { return ready; });
+    return cv.wait_until(lock, deadline, [this] { return is_ready(); });
 #endif
   }
 };

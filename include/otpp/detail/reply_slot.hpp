@@ -28,7 +28,7 @@ namespace detail {
 struct reply_slot : pooled {
   std::atomic<std::uint32_t> refs{1};
   std::atomic<bool> completed{false};
-  reply_slot* next_owed = nullptr;  // in the owing process's owed_replies
+  reply_slot* next_owed = nullptr;  // non-null while in a process's owed_replies
 
   virtual ~reply_slot() = default;
   // Completes with `code` (and `reason` for errc::exited) if still pending.
@@ -53,7 +53,7 @@ using reply_slot_ptr = boost::intrusive_ptr<reply_slot>;
 
 // The replies a process owes: deferred calls, exit watches, a task's result.
 // Each learns the exit reason if the process exits first. An intrusive list
-// (each slot is owed by one process at most), so that a process owing one
+// (a slot is owed by one process at most), so that a process owing one
 // reply, as every task does, allocates nothing for it. Owner's context only.
 class owed_replies {
  public:
@@ -62,9 +62,12 @@ class owed_replies {
   owed_replies& operator=(const owed_replies&) = delete;
   ~owed_replies() { clear(); }
 
-  // Adds `s`, holding a reference. Every so often drops the ones already
-  // answered, so that a server deferring many calls does not grow without end.
+  // Adds `s`, holding a reference, unless it is owed already (a call that is
+  // deferred and then stopped on is pushed twice). Every so often drops the
+  // ones already answered, so that a server deferring many calls does not
+  // grow without end.
   void push(reply_slot* s) noexcept {
+    if (s->next_owed) return;
     if (count_ >= 64 && (count_ & (count_ - 1)) == 0) remove_if([](reply_slot& r) { return r.done(); });
     intrusive_ptr_add_ref(s);
     s->next_owed = head_;
@@ -76,15 +79,16 @@ class owed_replies {
   }
   // Tells each, oldest first, that the owner exited with `reason`, and empties the list.
   void owner_exited(const exit_reason& reason) {
-    reply_slot* oldest_first = nullptr;
-    for (reply_slot* s = std::exchange(head_, nullptr); s;) {
+    reply_slot* oldest_first = end();
+    for (reply_slot* s = std::exchange(head_, end()); s != end();) {
       reply_slot* next = s->next_owed;
       s->next_owed = oldest_first;
       oldest_first = s;
       s = next;
     }
     count_ = 0;
-    while (reply_slot* s = oldest_first) {
+    while (oldest_first != end()) {
+      reply_slot* s = oldest_first;
       oldest_first = s->next_owed;
       s->next_owed = nullptr;
       s->owner_exited(reason);
@@ -96,10 +100,14 @@ class owed_replies {
   }
 
  private:
+  // Ends the list, so that a slot in one has a non-null `next_owed`.
+  static reply_slot* end() noexcept { return reinterpret_cast<reply_slot*>(std::uintptr_t{1}); }
+
   template <class Pred>
   void remove_if(Pred pred) noexcept {
     reply_slot** link = &head_;
-    while (reply_slot* s = *link) {
+    while (*link != end()) {
+      reply_slot* s = *link;
       if (pred(*s)) {
         *link = s->next_owed;
         s->next_owed = nullptr;
@@ -111,7 +119,7 @@ class owed_replies {
     }
   }
 
-  reply_slot* head_ = nullptr;  // newest first
+  reply_slot* head_ = end();  // newest first
   std::size_t count_ = 0;
 };
 
