@@ -20,12 +20,19 @@ namespace detail {
 // sides and was half the cost of a cast. Here each thread keeps free lists of
 // a few block sizes; a block freed on another thread goes back to the thread
 // that allocated it through a lock-free stack, which that thread takes whole
-// when its own list runs dry. A thread that exits frees its lists; blocks it
-// handed out are then freed where they die, and the last one frees the cache.
+// when its own list runs dry. The freeing thread gathers such blocks for one
+// owner and pushes them a batch at a time, so that a stream of messages from
+// one sender costs the receiver one atomic operation per batch, not per
+// message. A thread that exits frees its lists; blocks it handed out are then
+// freed where they die, and the last one frees the cache.
 class node_pool {
  public:
   static void* allocate(std::size_t size);
   static void deallocate(void* p) noexcept;
+  // Hands back the blocks of other threads this thread has gathered.
+  static void flush() noexcept {
+    if (current && current != closed_mark()) current->flush_batch();
+  }
 
  private:
   struct block {
@@ -42,12 +49,20 @@ class node_pool {
   static constexpr std::size_t block_sizes[classes] = {64, 96, 128, 160, 192, 224, 256, 320, 384, 512};
   // At most this many bytes per size class stay cached on a thread.
   static constexpr std::size_t cached_bytes = 128 * 1024;
+  // Blocks of another thread gathered before they are handed back at once.
+  static constexpr std::size_t batch_size = 64;
 
   struct alignas(64) cache {
     // The owning thread's side.
     block* free[classes] = {};
     std::size_t free_count[classes] = {};
     std::size_t live = 0;  // handed out and not yet seen back
+
+    // Blocks of another thread (`batch_owner`) freed here, not yet handed back.
+    cache* batch_owner = nullptr;
+    block* batch_head = nullptr;
+    block* batch_tail = nullptr;
+    std::size_t batch_count = 0;
 
     // Other threads' side: blocks they freed, and after the owner exits, the
     // count that decides who frees the cache.
@@ -76,9 +91,14 @@ class node_pool {
         b = next;
       }
     }
+    // Hands the gathered blocks back to their owner.
+    void flush_batch() noexcept;
     // The owning thread exits.
     void close() noexcept;
   };
+
+  // Hands the blocks `head`..`tail` (`count` of them) back to `owner`.
+  static void give_back(cache* owner, block* head, block* tail, std::size_t count) noexcept;
 
   static cache* closed_mark() noexcept { return reinterpret_cast<cache*>(std::uintptr_t{1}); }
   static block* closed_list() noexcept { return reinterpret_cast<block*>(std::uintptr_t{1}); }
@@ -102,7 +122,36 @@ class node_pool {
   static inline thread_local cache* current = nullptr;  // trivially destructible: readable while exiting
 };
 
+inline void node_pool::give_back(cache* owner, block* head, block* tail, std::size_t count) noexcept {
+  block* top = owner->returned.load(std::memory_order_relaxed);
+  for (;;) {
+    if (top == closed_list()) {
+      // The owner has exited: free them here, the last one out frees its cache.
+      while (head) {
+        block* next = head->next;
+        ::operator delete(reinterpret_cast<header*>(head) - 1);
+        head = next;
+      }
+      const auto n = static_cast<std::int64_t>(count);
+      if (owner->orphans.fetch_sub(n, std::memory_order_acq_rel) == n) delete owner;
+      return;
+    }
+    tail->next = top;
+    if (owner->returned.compare_exchange_weak(top, head, std::memory_order_release, std::memory_order_relaxed))
+      return;
+  }
+}
+
+inline void node_pool::cache::flush_batch() noexcept {
+  if (!batch_count) return;
+  give_back(batch_owner, batch_head, batch_tail, batch_count);
+  batch_owner = nullptr;
+  batch_head = batch_tail = nullptr;
+  batch_count = 0;
+}
+
 inline void node_pool::cache::close() noexcept {
+  flush_batch();
   for (std::size_t c = 0; c < classes; ++c) {
     while (block* b = free[c]) {
       free[c] = b->next;
@@ -167,18 +216,20 @@ inline void node_pool::deallocate(void* p) noexcept {
     return;
   }
   auto* b = reinterpret_cast<block*>(p);
-  block* head = owner->returned.load(std::memory_order_relaxed);
-  for (;;) {
-    if (head == closed_list()) {
-      // The owner has exited.
-      ::operator delete(h);
-      if (owner->orphans.fetch_sub(1, std::memory_order_acq_rel) == 1) delete owner;
-      return;
-    }
-    b->next = head;
-    if (owner->returned.compare_exchange_weak(head, b, std::memory_order_release, std::memory_order_relaxed))
-      return;
+  cache* mine = this_thread_cache();
+  if (!mine) {  // this thread is exiting: hand it back alone
+    b->next = nullptr;
+    give_back(owner, b, b, 1);
+    return;
   }
+  if (mine->batch_owner != owner) {
+    mine->flush_batch();
+    mine->batch_owner = owner;
+    mine->batch_tail = b;
+  }
+  b->next = mine->batch_head;
+  mine->batch_head = b;
+  if (++mine->batch_count == batch_size) mine->flush_batch();
 }
 
 // A base that makes `new` of the derived class allocate from the node pool.

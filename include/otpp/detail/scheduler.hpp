@@ -3,6 +3,7 @@
 #define OTPP_DETAIL_SCHEDULER_HPP
 
 #include <otpp/config.hpp>
+#include <otpp/detail/node_pool.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -374,6 +375,8 @@ class scheduler {
         continue;
       }
       if (std::chrono::steady_clock::now() >= deadline) return;
+      // Blocks gathered for their owners go back before a possibly long sleep.
+      node_pool::flush();
       // Sleep until a timer, I/O, or a wake-up post. Dekker-style with
       // schedule(): either it sees `sleeping` or we see its push.
       w.sleeping.store(true, std::memory_order_seq_cst);
