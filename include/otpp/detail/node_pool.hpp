@@ -126,8 +126,10 @@ inline void node_pool::give_back(cache* owner, block* head, block* tail, std::si
   block* top = owner->returned.load(std::memory_order_relaxed);
   for (;;) {
     if (top == closed_list()) {
-      // The owner has exited: free them here, the last one out frees its cache.
-      while (head) {
+      // The owner has exited: free them here, the last one out frees its
+      // cache. Exactly `count`: a CAS that failed as the owner closed left
+      // `tail` linked to the stack the owner has since taken and freed.
+      for (std::size_t i = 0; i < count; ++i) {
         block* next = head->next;
         ::operator delete(reinterpret_cast<header*>(head) - 1);
         head = next;

@@ -237,7 +237,7 @@ class scheduler {
 
   // Runs the calling worker's loop until `done()` is true or `deadline`
   // passes; a blocking call made inside a handler waits this way so that the
-  // worker keeps running other processes meanwhile. `notify(w)` must be
+  // worker keeps running other processes meanwhile. `wake(w)` must be
   // called after `done()` becomes true.
   template <class Done>
   void run_until(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
