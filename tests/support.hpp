@@ -173,17 +173,18 @@ class log_capture {
 
 // ---- failures ----
 
-// Keeps exceptions that other threads also held alive until the program
-// exits, so that the test thread frees them last. (libstdc++'s exception_ptr
-// reference count lives in the uninstrumented libstdc++.so: when another
-// thread drops the last reference after the test thread read the exception,
-// ThreadSanitizer sees the free but not the synchronisation and reports a
-// false data race.) One list for the whole program.
+// Keeps exceptions that other threads also held alive for good, so that no
+// other thread frees them. (libstdc++'s exception_ptr reference count lives
+// in the uninstrumented libstdc++.so: when another thread drops the last
+// reference after the test thread read the exception, ThreadSanitizer sees
+// the free but not the synchronisation and reports a false data race.) One
+// list for the whole program, never destroyed: destroyed at exit, it let an
+// Asio thread still holding a use_future promise free the exception last.
 inline void keep_alive(std::exception_ptr e) {
-  static std::mutex m;
-  static std::vector<std::exception_ptr> kept;
-  std::lock_guard lock(m);
-  kept.push_back(std::move(e));
+  static auto* m = new std::mutex;
+  static auto* kept = new std::vector<std::exception_ptr>;
+  std::lock_guard lock(*m);
+  kept->push_back(std::move(e));
 }
 
 // What a failed call, await or start threw (thrown == false if nothing).
