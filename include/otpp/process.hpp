@@ -164,9 +164,7 @@ inline void trap_exit(bool on) { detail::require_process("trap_exit").trap_exit 
 inline void link(const pid& other) {
   auto& me = detail::require_process("link");
   if (!other || other.get() == &me) return;
-  auto& links = me.links;
-  if (links.contains(other)) return;  // linked already (a start_link): nothing to tell the other side
-  links.insert(other);
+  if (!me.links.insert(other)) return;  // linked already (a start_link): nothing to tell the other side
   // Dead already (even if its last turn is still running): noproc, as OTP.
   if (!other.get()->alive.load(std::memory_order_acquire) || !other.get()->post(new detail::link_node(me.self())))
     me.post(new detail::exit_signal_node(other, noproc, detail::exit_origin::link));

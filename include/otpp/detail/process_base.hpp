@@ -173,25 +173,26 @@ class link_set {
     if (!many_->index.empty()) return many_->index.count(p.get()) != 0;
     return std::find(many_->items.begin(), many_->items.end(), p) != many_->items.end();
   }
-  // Adds `p` unless present.
-  void insert(pid p) {
+  // Adds `p` unless present; true if it was added.
+  bool insert(pid p) {
     if (!many_) {
       if (!one_) {
         one_ = std::move(p);
-        return;
+        return true;
       }
-      if (one_ == p) return;
+      if (one_ == p) return false;
       many_ = std::make_unique<many>();
       many_->items.reserve(4);
       many_->items.push_back(std::move(one_));
       one_ = pid();
     } else if (contains(p)) {
-      return;
+      return false;
     }
     auto& items = many_->items;
     items.push_back(std::move(p));
     if (!many_->index.empty()) many_->index.emplace(items.back().get(), items.size() - 1);
     else if (items.size() > small_size) reindex();
+    return true;
   }
   void erase(const pid& p) {
     if (!many_) {
@@ -222,8 +223,6 @@ class link_set {
     one_ = pid();
     many_.reset();
   }
-  bool empty() const noexcept { return many_ ? many_->items.empty() : !one_; }
-  std::size_t size() const noexcept { return many_ ? many_->items.size() : (one_ ? 1 : 0); }
   // Calls `f(const pid&)` for each link.
   template <class F>
   void for_each(F&& f) const {
