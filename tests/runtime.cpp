@@ -39,6 +39,7 @@ namespace asio = boost::asio;
 
 namespace {
 
+using otpp_test::arrives;
 using otpp_test::event_counter;
 using otpp_test::quiet;
 using otpp_test::safety;
@@ -252,6 +253,56 @@ struct spreader : otpp::gen_server<spreader> {
   }
 };
 
+// Three churners that keep waking each other: each ping handled sends a
+// ping to the other two, until the victim has run or `cap` pings are done.
+// Each turn wakes two processes, so there is always one newly woken to run
+// next: a scheduler that runs the newest woken first, and nothing else,
+// never gets to the victim queued before them.
+struct churn_state {
+  static constexpr int cap = 1'000'000;
+  std::vector<otpp::pid> churners;
+  std::atomic<int> pings{0};
+  std::atomic<bool> victim_ran{false};
+  std::promise<int> pings_when_victim_ran;
+};
+
+struct churner : otpp::gen_server<churner> {
+  struct ping {};
+  explicit churner(std::shared_ptr<churn_state> st) : st(std::move(st)) {}
+  std::shared_ptr<churn_state> st;
+
+  void handle_cast(ping) {
+    if (st->victim_ran.load() || st->pings.fetch_add(1) >= churn_state::cap) return;
+    for (auto& p : st->churners)
+      if (p != self()) otpp::cast(otpp::server_ref<churner>(p), ping{});
+  }
+};
+
+struct victim : otpp::gen_server<victim> {
+  struct run {};
+  explicit victim(std::shared_ptr<churn_state> st) : st(std::move(st)) {}
+  std::shared_ptr<churn_state> st;
+
+  void handle_cast(run) {
+    st->victim_ran.store(true);
+    st->pings_when_victim_ran.set_value(st->pings.load());
+  }
+};
+
+// Wakes the victim, then two churners, from inside a handler: on the worker,
+// so that all three count as woken by it, the victim first.
+struct churn_starter : otpp::gen_server<churn_starter> {
+  struct go {
+    otpp::server_ref<victim> v;
+    std::shared_ptr<churn_state> st;
+  };
+  void handle_cast(go g) {
+    otpp::cast(g.v, victim::run{});
+    otpp::cast(otpp::server_ref<churner>(g.st->churners[0]), churner::ping{});
+    otpp::cast(otpp::server_ref<churner>(g.st->churners[1]), churner::ping{});
+  }
+};
+
 // Blocks a worker thread inside a handler until released.
 struct blocker : otpp::gen_server<blocker> {
   struct block {
@@ -384,7 +435,7 @@ TEST_CASE("runtime: destroying a runtime while servers run coroutine handlers co
 // pops and discard()s what is still in each worker's run-next slot and run
 // queue. A process left queued there when the workers stopped (here: woken
 // by its cancelled timer wait, after the last process died) has been freed
-// by then: heap-use-after-free in runnable_fifo::pop / discard
+// by then: heap-use-after-free in the run queue's pop / discard
 // (detail/scheduler.hpp, destroy_workers). Fix: empty the run queues and
 // run-next slots right after sched.stop() and before finalizing, or let a
 // queued process hold a reference (as hold()/drop_held() already do on a
@@ -716,6 +767,22 @@ TEST_CASE("runtime: an idle worker takes over processes queued behind a handler 
     CHECK(v == 0);
     if (v != 0) break;
   }
+}
+
+// A worker runs the processes it woke newest first (depth first through a
+// tree of tasks); a process it woke earlier must still get its turn while
+// newer ones keep coming.
+TEST_CASE("runtime: a woken process gets its turn while the processes woken after it keep waking others",
+          "[runtime][scheduling]") {
+  otpp::runtime rt{quiet(1)};  // one worker: every turn is taken in one order
+  auto st = std::make_shared<churn_state>();
+  for (int i = 0; i < 3; ++i) st->churners.push_back(otpp::start<churner>(rt, st).pid());
+  auto v = otpp::start<victim>(rt, st);
+  auto ran = st->pings_when_victim_ran.get_future();
+  otpp::cast(otpp::start<churn_starter>(rt), churn_starter::go{v, st});
+  REQUIRE(arrives(ran));
+  // Starved, it would have run only once the churn stopped at its cap.
+  CHECK(ran.get() < churn_state::cap);
 }
 
 // Regression: on a user executor a blocking call inside a handler once

@@ -47,6 +47,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <future>
 #include <memory>
@@ -586,6 +587,42 @@ TEST_CASE("task: tasks run concurrently and each await gets its own result", "[t
       if (otpp::await(tasks[static_cast<std::size_t>(i)]) == i * i) ++right;
     CHECK(right == n);
   }
+}
+
+// A node of a 10-ary tree of tasks, `levels` deep below it: a leaf returns
+// its number and notes the most processes it has seen alive at once.
+otpp::awaitable<std::int64_t> tree_sum(const otpp::runtime& rt, std::atomic<std::size_t>& peak, int levels,
+                                       std::int64_t number) {
+  std::vector<otpp::task<std::int64_t>> children;
+  for (int i = 0; i < 10; ++i) {
+    const std::int64_t child = number * 10 + i;
+    if (levels == 1) {
+      children.push_back(otpp::async([&rt, &peak, child] {
+        std::size_t seen = peak.load();
+        while (seen < rt.process_count() && !peak.compare_exchange_weak(seen, rt.process_count())) {}
+        return child;
+      }));
+    } else {
+      children.push_back(otpp::async([&rt, &peak, levels, child] { return tree_sum(rt, peak, levels - 1, child); }));
+    }
+  }
+  std::int64_t sum = 0;
+  for (auto& c : children) {
+    const std::int64_t got = co_await otpp::async_await(c, otpp::infinity, asio::use_awaitable);
+    sum += got;
+  }
+  co_return sum;
+}
+
+// A worker runs the tasks it spawned newest first, so a tree of tasks is
+// walked depth first: its memory follows its depth, not its size.
+TEST_CASE("task: on one worker a tree of 10000 leaf tasks never has most of them alive at once", "[task]") {
+  otpp::runtime rt(quiet(1));
+  std::atomic<std::size_t> peak{0};
+  auto root = otpp::async(rt, [&] { return tree_sum(rt, peak, 4, 0); });
+  CHECK(otpp::await(root, safety) == std::int64_t{10'000} * 9'999 / 2);
+  // Breadth first, all 10,000 leaves would exist before the first returned.
+  CHECK(peak.load() < 1'000);
 }
 
 // ======================================================================
