@@ -41,10 +41,11 @@ struct runtime_options {
 /// By default it owns `workers` threads, each with its own `asio::io_context`
 /// for the timers and I/O of the processes it hosts and its own run queue.
 /// A process woken by a message is run on the thread that sent the message
-/// (so a call round trip stays on one thread); processes a worker woke or
-/// spawned itself run newest first, so a tree of tasks is walked depth first,
-/// while a bounded share of turns goes to the longest waiting, so that none
-/// starves. Idle workers steal the older half of a busy one's queue. A worker that runs out of work spins
+/// (so a call round trip stays on one thread). Processes a worker woke or
+/// spawned itself run newest first, so a tree of tasks is walked depth
+/// first; every 256th turn goes to the longest waiting, and every 4096 turns
+/// the newest-first ones move behind those, so that nothing queued starves.
+/// Idle workers steal the older half of a busy one's queue. A worker that runs out of work spins
 /// for up to 20 µs before it sleeps, so that work sent to it soon after
 /// needs no wake-up system call.
 ///
@@ -82,7 +83,8 @@ class runtime {
   ~runtime() { core_->shutdown(shutdown_timeout_); }
 
   /// An executor that runs functions on the runtime's workers, outside any
-  /// process. Use it to `co_spawn` a client coroutine.
+  /// process, concurrently and in no particular order. Use it to `co_spawn`
+  /// a client coroutine.
   executor_type get_executor() noexcept { return executor_type(core_.get(), nullptr); }
 
   /// The number of live processes.

@@ -314,7 +314,6 @@ class runtime_core {
  private:
   std::vector<pid> snapshot(bool roots_only) const;
   bool wait_all_dead(std::chrono::steady_clock::time_point deadline);
-  bool table_empty() const;
   pid any_in_table() const;
 
   void make_timeout_queues() {
@@ -338,7 +337,8 @@ class runtime_core {
   std::vector<table_shard> shards_;
   std::atomic<std::size_t> live_{0};
   std::mutex dead_mutex_;  // for all_dead_
-  std::condition_variable all_dead_;
+  std::condition_variable all_dead_;     // live_ reached zero
+  std::condition_variable table_emptied_;  // on a user executor, the one shard emptied (under its mutex)
 
   mutable std::mutex names_mutex_;
   std::unordered_map<std::string, pid> names_;
@@ -367,7 +367,7 @@ class process_base : public runnable {
   bool exited = false;
   bool zombie = false;     // dead, but a suspended coroutine is still unwinding
   bool root = true;        // not linked to the process that started it
-  std::uint16_t table_shard = 0;  // where in runtime_core's table it is
+  std::uint32_t table_shard = 0;  // where in runtime_core's table it is
 
   // --- any thread ---
 
@@ -695,7 +695,7 @@ inline void process_base::handle_exit_signal(const pid& from, const exit_reason&
 inline void runtime_core::add(process_base& p) {
   retain(&p);  // the table's own reference, besides the creator's
   // The shard of the worker that starts it (its home), round-robin from elsewhere.
-  p.table_shard = static_cast<std::uint16_t>(p.home % shards_.size());
+  p.table_shard = static_cast<std::uint32_t>(p.home % shards_.size());
   table_shard& shard = shards_[p.table_shard];
   live_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(shard.mutex);
@@ -706,18 +706,15 @@ inline void runtime_core::add(process_base& p) {
 }
 
 inline void runtime_core::remove(process_base& p) noexcept {
-  bool emptied;
   {
     table_shard& shard = shards_[p.table_shard];
     std::lock_guard lock(shard.mutex);
     if (p.table_prev) p.table_prev->table_next = p.table_next; else shard.head = p.table_next;
     if (p.table_next) p.table_next->table_prev = p.table_prev; else shard.tail = p.table_prev;
     p.table_prev = p.table_next = nullptr;
-    emptied = !shard.head;
-  }
-  if (emptied && shutting_down()) {
-    std::lock_guard lock(dead_mutex_);
-    all_dead_.notify_all();
+    // Under the lock the waiter checks with: once it is released, shutdown
+    // may see the table empty and destroy this object.
+    if (!shard.head && shutting_down()) table_emptied_.notify_all();
   }
   release(&p);
 }
@@ -727,14 +724,6 @@ inline void runtime_core::on_dead() noexcept {
     std::lock_guard lock(dead_mutex_);
     all_dead_.notify_all();
   }
-}
-
-inline bool runtime_core::table_empty() const {
-  for (auto& shard : shards_) {
-    std::lock_guard lock(shard.mutex);
-    if (shard.head) return false;
-  }
-  return true;
 }
 
 inline pid runtime_core::any_in_table() const {
@@ -803,9 +792,10 @@ inline void runtime_core::shutdown(std::chrono::milliseconds grace) {
   }
   if (sched.worker_count() == 0) {
     // On a user's executor the last turns of exited processes may still be
-    // running there: wait until they have left the table.
-    std::unique_lock lock(dead_mutex_);
-    all_dead_.wait_until(lock, std::chrono::steady_clock::now() + grace, [&] { return table_empty(); });
+    // running there: wait until they have left the table (one shard here).
+    table_shard& shard = shards_.front();
+    std::unique_lock lock(shard.mutex);
+    table_emptied_.wait_until(lock, std::chrono::steady_clock::now() + grace, [&] { return !shard.head; });
   }
   sched.stop();
   sched.drop_queued();

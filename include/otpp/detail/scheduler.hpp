@@ -125,7 +125,7 @@ struct run_queue {
   }
   void age() noexcept { fifo.splice_back(woken); }
   // The older half (at least one) for a thief: from the FIFO's front, or
-  // else the bottom of the stack (in a tree, the largest subtrees).
+  // else the bottom half of the stack (in a tree, the larger subtrees).
   runnable_list take_older_half() noexcept {
     runnable_list taken;
     if (fifo.size) {
