@@ -100,77 +100,61 @@ struct call_state : reply_slot {
   virtual void on_complete() = 0;
 };
 
-// A blocking caller's state. A plain thread sleeps until `ready` is set (on
-// a futex on Linux, a condition variable elsewhere); a worker thread keeps
-// running other processes until it is; a thread inside a user-supplied
-// io_context keeps running that io_context.
-template <class R>
-struct sync_call_state final : call_state<R> {
-  std::atomic<std::uint32_t> ready{0};  // 1 once the call has completed
-  worker* w = nullptr;
-  asio::io_context* ioc = nullptr;
-#if !defined(__linux__)
-  std::mutex mutex;
-  std::condition_variable cv;
-#endif
-
+// How a blocking caller waits for its reply. A plain thread sleeps until
+// `ready` is set (on a futex on Linux, a condition variable elsewhere); a
+// worker thread keeps running other processes until it is; a thread inside
+// a user-supplied io_context keeps running that io_context. Not a template,
+// so that calls of every reply type share one copy of the waiting code.
+class blocking_wait {
+ public:
   // Chooses how to wait, from the calling thread.
-  explicit sync_call_state(scheduler& s) {
-    if (s.owns_this_thread()) w = this_worker;
-    else ioc = s.user_io_context_here();
+  explicit blocking_wait(scheduler& s) {
+    if (s.owns_this_thread()) w_ = this_worker;
+    else ioc_ = s.user_io_context_here();
   }
 
-  void on_complete() override {
-    // The waiter may free this state as soon as it sees `ready`: read what
+  // True if the waiter is a plain thread: `notify` then still uses this
+  // object after the waiter may have seen `ready`, so the caller must keep
+  // it alive across the call.
+  bool plain_thread() const noexcept { return !w_ && !ioc_; }
+
+  // Sets `ready` and wakes the waiter.
+  void notify() {
+    // The waiter may free this object as soon as it sees `ready`: read what
     // the wake-up needs first.
-    if (worker* const waiter = w) {
-      ready.store(1, std::memory_order_seq_cst);
+    if (worker* const waiter = w_) {
+      ready_.store(1, std::memory_order_seq_cst);
       waiter->owner->wake(*waiter);
       return;
     }
-    if (asio::io_context* const context = ioc) {
-      ready.store(1, std::memory_order_seq_cst);
+    if (asio::io_context* const context = ioc_) {
+      ready_.store(1, std::memory_order_seq_cst);
       asio::post(*context, [] {});  // ends the waiter's run_one
       return;
     }
-    boost::intrusive_ptr<reply_slot> keep(this);  // the wake-up uses the state itself
 #if defined(__linux__)
-    ready.store(1, std::memory_order_seq_cst);
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    ready_.store(1, std::memory_order_seq_cst);
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 #else
     {
-      std::lock_guard lock(mutex);
-      ready.store(1, std::memory_order_seq_cst);
+      std::lock_guard lock(mutex_);
+      ready_.store(1, std::memory_order_seq_cst);
     }
-    cv.notify_one();
+    cv_.notify_one();
 #endif
   }
 
-  // Waits for the result until `deadline`; on timeout completes the call
-  // with `errc::timeout` so that a late reply is dropped.
-  void wait(std::chrono::steady_clock::time_point deadline) {
-    if (!wait_until(deadline)) {
-      if (this->try_claim()) {
-        this->error = make_call_error(make_error_code(errc::timeout), {});
-        return;
-      }
-      wait_until(std::chrono::steady_clock::time_point::max());  // completing right now
-    }
-  }
-
- private:
-  bool is_ready() const noexcept { return ready.load(std::memory_order_seq_cst) != 0; }
-
+  // Waits until `ready` or `deadline`; true if ready.
   bool wait_until(std::chrono::steady_clock::time_point deadline) {
-    if (w) {
-      w->owner->run_until(*w, [this] { return is_ready(); }, deadline);
+    if (w_) {
+      w_->owner->run_until(*w_, [this] { return is_ready(); }, deadline);
       return is_ready();
     }
-    if (ioc) {
+    if (ioc_) {
       while (!is_ready() && std::chrono::steady_clock::now() < deadline) {
-        if (ioc->stopped()) std::this_thread::yield();  // nothing runs it now
-        else if (deadline == std::chrono::steady_clock::time_point::max()) ioc->run_one();
-        else ioc->run_one_until(deadline);
+        if (ioc_->stopped()) std::this_thread::yield();  // nothing runs it now
+        else if (deadline == std::chrono::steady_clock::time_point::max()) ioc_->run_one();
+        else ioc_->run_one_until(deadline);
       }
       return is_ready();
     }
@@ -178,7 +162,7 @@ struct sync_call_state final : call_state<R> {
     // One system call on each side, where a condition variable and its mutex take up to three.
     while (!is_ready()) {
       if (deadline == std::chrono::steady_clock::time_point::max()) {
-        ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+        ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready_), FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
         continue;
       }
       const auto left = deadline - std::chrono::steady_clock::now();
@@ -186,13 +170,53 @@ struct sync_call_state final : call_state<R> {
       const auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
       timespec rel{static_cast<time_t>(s.count()),
                    static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - s).count())};
-      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready), FUTEX_WAIT_PRIVATE, 0, &rel, nullptr, 0);
+      ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&ready_), FUTEX_WAIT_PRIVATE, 0, &rel, nullptr, 0);
     }
     return true;
 #else
-    std::unique_lock lock(mutex);
-    return cv.wait_until(lock, deadline, [this] { return is_ready(); });
+    std::unique_lock lock(mutex_);
+    return cv_.wait_until(lock, deadline, [this] { return is_ready(); });
 #endif
+  }
+
+ private:
+  bool is_ready() const noexcept { return ready_.load(std::memory_order_seq_cst) != 0; }
+
+  std::atomic<std::uint32_t> ready_{0};  // 1 once the call has completed
+  worker* w_ = nullptr;
+  asio::io_context* ioc_ = nullptr;
+#if !defined(__linux__)
+  std::mutex mutex_;
+  std::condition_variable cv_;
+#endif
+};
+
+// A blocking caller's state.
+template <class R>
+struct sync_call_state final : call_state<R> {
+  blocking_wait waiter;
+
+  explicit sync_call_state(scheduler& s) : waiter(s) {}
+
+  void on_complete() override {
+    if (waiter.plain_thread()) {
+      boost::intrusive_ptr<reply_slot> keep(this);  // the wake-up uses the state itself
+      waiter.notify();
+    } else {
+      waiter.notify();
+    }
+  }
+
+  // Waits for the result until `deadline`; on timeout completes the call
+  // with `errc::timeout` so that a late reply is dropped.
+  void wait(std::chrono::steady_clock::time_point deadline) {
+    if (!waiter.wait_until(deadline)) {
+      if (this->try_claim()) {
+        this->error = make_call_error(make_error_code(errc::timeout), {});
+        return;
+      }
+      waiter.wait_until(std::chrono::steady_clock::time_point::max());  // completing right now
+    }
   }
 };
 

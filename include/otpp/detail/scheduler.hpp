@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 OTPP_BEGIN_NAMESPACE
@@ -314,7 +315,8 @@ class scheduler {
   // called after `done()` becomes true.
   template <class Done>
   void run_until(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
-    loop(w, done, deadline);
+    using D = std::remove_reference_t<Done>;
+    loop(w, done_check{[](const void* d) { return (*static_cast<const D*>(d))(); }, &done}, deadline);
   }
 
   // Wakes `w` if it sleeps, so that it re-checks its queue and `done()`.
@@ -328,6 +330,14 @@ class scheduler {
   }
 
  private:
+  // When a worker's loop returns: `test(arg)` is true. A function pointer,
+  // not a template parameter, so that the loop is compiled once.
+  struct done_check {
+    bool (*test)(const void*);
+    const void* arg;
+    bool operator()() const { return test(arg); }
+  };
+
   void post_to_user(runnable* r) {
     r->hold();
     asio::post(user_executor_, [r, stopped = user_stopped_] {
@@ -341,7 +351,10 @@ class scheduler {
   void main_loop(worker& w) {
     asio_thread_scope asio_context;
     this_worker = &w;
-    loop(w, [this] { return stopping_.load(std::memory_order_relaxed); },
+    loop(w, done_check{[](const void* self) {
+                          return static_cast<const scheduler*>(self)->stopping_.load(std::memory_order_relaxed);
+                        },
+                        this},
          std::chrono::steady_clock::time_point::max());
     w.guard.reset();
     this_worker = nullptr;
@@ -396,8 +409,7 @@ class scheduler {
   // Waits a few microseconds for work before going to sleep: work that
   // comes that soon (a reply, a blocking caller's next request) is then
   // taken without the system calls of a sleep and a wake-up. True if work came.
-  template <class Done>
-  bool spin(worker& w, Done& done, std::chrono::steady_clock::time_point deadline) {
+  bool spin(worker& w, done_check done, std::chrono::steady_clock::time_point deadline) {
     const auto until = std::min(deadline, std::chrono::steady_clock::now() + spin_time);
     for (unsigned i = 1;; ++i) {
       // Only work sent to this worker: stealing from a busy worker here,
@@ -445,8 +457,7 @@ class scheduler {
     }
   }
 
-  template <class Done>
-  void loop(worker& w, Done&& done, std::chrono::steady_clock::time_point deadline) {
+  void loop(worker& w, done_check done, std::chrono::steady_clock::time_point deadline) {
     const bool timed = deadline != std::chrono::steady_clock::time_point::max();
     runnable* rescued = nullptr;
     for (;;) {
