@@ -98,7 +98,7 @@ class call_error : public boost::system::system_error {
   explicit call_error(error_code code, exit_reason reason = {})
       : boost::system::system_error(code), reason_(std::move(reason)) {
     if (code == make_error_code(errc::exited))
-      what_ = fmt::format("server exited before replying: {}", reason_);
+      what_ = "server exited before replying: " + detail::reason_text(reason_);
   }
 
   /// The error's description; for `errc::exited` it includes the exit reason.

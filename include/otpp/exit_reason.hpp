@@ -95,6 +95,25 @@ OTPP_END_NAMESPACE
 #include <otpp/detail/demangle.hpp>
 
 OTPP_BEGIN_NAMESPACE
+namespace detail {
+// The text the formatter below prints. The library's own messages use it
+// rather than formatting the reason, so a unit compiles fmt's width-aware
+// string formatter only when its own code formats a reason.
+inline std::string reason_text(const exit_reason& r) {
+  using k = exit_reason::kind;
+  switch (r.what()) {
+    case k::normal: return "normal";
+    case k::shutdown: return r.detail().empty() ? "shutdown" : "{shutdown," + std::string(r.detail()) + "}";
+    case k::kill: return "kill";
+    case k::killed: return "killed";
+    case k::noproc: return "noproc";
+    case k::error: return std::string(r.detail());
+    case k::exception: return "{exception," + std::string(r.detail()) + "}";
+  }
+  return {};
+}
+}  // namespace detail
+
 inline exit_reason exit_reason::from_exception(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
@@ -113,21 +132,8 @@ template <>
 struct fmt::formatter<otpp::exit_reason> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otpp::exit_reason& r, FormatContext& ctx) const -> decltype(ctx.out()) {
-    using k = otpp::exit_reason::kind;
-    // fmt::format, not format_to: fmt's library already holds the code it
-    // runs, where format_to into a buffer compiles fmt's engine in every unit.
-    std::string text;
-    switch (r.what()) {
-      case k::normal: text = "normal"; break;
-      case k::shutdown: text = r.detail().empty() ? "shutdown" : fmt::format("{{shutdown,{}}}", r.detail()); break;
-      case k::kill: text = "kill"; break;
-      case k::killed: text = "killed"; break;
-      case k::noproc: text = "noproc"; break;
-      case k::error: text = r.detail(); break;
-      case k::exception: text = fmt::format("{{exception,{}}}", r.detail()); break;
-    }
     // Width, fill and alignment apply to the whole text.
-    return fmt::formatter<std::string_view>::format(text, ctx);
+    return fmt::formatter<std::string_view>::format(otpp::detail::reason_text(r), ctx);
   }
 };
 

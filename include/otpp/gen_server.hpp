@@ -241,7 +241,7 @@ class init_result {
 class start_error : public boost::system::system_error {
  public:
   start_error(error_code code, exit_reason reason, pid holder = {})
-      : boost::system::system_error(code, fmt::format("{}", reason)),
+      : boost::system::system_error(code, detail::reason_text(reason)),
         reason_(std::move(reason)),
         holder_(std::move(holder)) {}
   /// Why init failed.

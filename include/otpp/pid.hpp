@@ -9,6 +9,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <utility>
 
 OTPP_BEGIN_NAMESPACE
@@ -63,6 +64,14 @@ class pid {
   detail::process_base* p_ = nullptr;
 };
 
+namespace detail {
+// The text the formatter below prints, built without fmt's formatting engine
+// (see reason_text in exit_reason.hpp).
+inline std::string pid_text(const pid& p) {
+  return p ? "<0." + std::to_string(p.id()) + ".0>" : "<undefined>";
+}
+}  // namespace detail
+
 OTPP_END_NAMESPACE
 
 template <>
@@ -78,9 +87,7 @@ struct fmt::formatter<otpp::pid> : fmt::formatter<std::string_view> {
   template <class FormatContext>
   auto format(const otpp::pid& p, FormatContext& ctx) const -> decltype(ctx.out()) {
     // Width, fill and alignment apply to the whole text.
-    if (!p) return fmt::formatter<std::string_view>::format("<undefined>", ctx);
-    // fmt::format, not format_to, for compile time (see exit_reason's formatter).
-    return fmt::formatter<std::string_view>::format(fmt::format("<0.{}.0>", p.id()), ctx);
+    return fmt::formatter<std::string_view>::format(otpp::detail::pid_text(p), ctx);
   }
 };
 

@@ -459,18 +459,18 @@ class server_process final : public process_base, public pooled {
     if (!rt.logging()) return;
     if constexpr (requires { typename Impl::task_function; }) {
       // A task names the function it runs, as Elixir's Task reports do.
-      rt.log(log_level::error, fmt::format("task {} running {} terminating, reason: {}", self(),
-                                           demangle(typeid(typename Impl::task_function).name()), reason));
+      rt.log(log_level::error, fmt::format("task {} running {} terminating, reason: {}", pid_text(self()),
+                                           demangle(typeid(typename Impl::task_function).name()), reason_text(reason)));
     } else {
-      rt.log(log_level::error, fmt::format("gen_server {} ({}) terminating, reason: {}", self(),
-                                           demangle(typeid(Impl).name()), reason));
+      rt.log(log_level::error, fmt::format("gen_server {} ({}) terminating, reason: {}", pid_text(self()),
+                                           demangle(typeid(Impl).name()), reason_text(reason)));
     }
   }
 
   void unhandled(const char* type_name) {
     if (!rt.logging()) return;
     rt.log(log_level::warning, fmt::format("gen_server {} ({}) received an unhandled info message of type {}",
-                                           self(), demangle(typeid(Impl).name()), demangle(type_name)));
+                                           pid_text(self()), demangle(typeid(Impl).name()), demangle(type_name)));
   }
 
   // ---- idle timeout ----

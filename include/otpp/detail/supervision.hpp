@@ -65,7 +65,7 @@ start_outcome start_child_process(const child_spec& spec) {
     out.reason = e.reason();
     out.holder = e.holder();
     if (out.error == make_error_code(errc::already_started))
-      out.reason = exit_reason::error(fmt::format("{{already_started,{}}}", out.holder));
+      out.reason = exit_reason::error("{already_started," + pid_text(out.holder) + "}");
     else
       out.error = make_error_code(errc::init_failed);
     return out;

@@ -73,7 +73,7 @@ class basic_supervisor_server : public gen_server<basic_supervisor_server<Unused
         for (auto r = std::make_reverse_iterator(it); r != children_.rend(); ++r)
           if (r->child) shutdown_child_now(r->child, r->spec.effective_shutdown());
         return stop(exit_reason::shutdown_with(
-            fmt::format("{{failed_to_start_child,{},{}}}", it->spec.id, o.reason)));
+            fmt::format("{{failed_to_start_child,{},{}}}", it->spec.id, reason_text(o.reason))));
       }
       if (!o.child && it->spec.restart == temporary) {
         it = children_.erase(it);
@@ -252,8 +252,8 @@ class basic_supervisor_server : public gen_server<basic_supervisor_server<Unused
 
   void report(const char* what, const std::string& id, const exit_reason& reason) {
     if (!logging_here()) return;
-    log_from_here(log_level::error, fmt::format("supervisor {} ({}) {}: child {} reason {}", self(), module_,
-                                                what, id, reason));
+    log_from_here(log_level::error, fmt::format("supervisor {} ({}) {}: child {} reason {}", pid_text(self()), module_,
+                                                what, id, reason_text(reason)));
   }
 
   std::function<supervisor_spec()> make_spec_;
