@@ -14,6 +14,17 @@
   }                        \
   }
 
+/// Define OTPP_SEPARATE_COMPILATION in every unit of a program, and include
+/// <otpp/src.hpp> in exactly one, to compile otpp's runtime (scheduler,
+/// process table, node pool) once instead of in every unit that uses it, as
+/// BOOST_ASIO_SEPARATE_COMPILATION does for Asio. Without it otpp is
+/// header-only. Mixing units built with and without it is an ODR violation.
+#if defined(OTPP_SEPARATE_COMPILATION)
+#define OTPP_DECL
+#else
+#define OTPP_DECL inline
+#endif
+
 namespace boost::asio {}
 
 OTPP_BEGIN_NAMESPACE
