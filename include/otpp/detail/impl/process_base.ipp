@@ -138,7 +138,6 @@ OTPP_DECL void process_base::exit(exit_reason why) {
   }
   std::unique_ptr<process_extras> x = std::move(extras_);
   if (x && !x->name.empty()) rt.unregister_name(x->name, *this);
-  owed.owner_exited(reason);
   if (suspended) {
     // A coroutine handler is awaiting: cancel what it waits for and keep the
     // user's object alive until the frame has unwound.
@@ -158,6 +157,10 @@ OTPP_DECL void process_base::exit(exit_reason why) {
       extras_ = std::move(x);
     }
   }
+  // Callers waiting for a reply hear of the exit last: a caller that then
+  // asks the supervisor (which_children) or monitors this process finds the
+  // exit signal already in the supervisor's inbox.
+  owed.owner_exited(reason);
 }
 
 OTPP_DECL void process_base::close_inbox() noexcept {
