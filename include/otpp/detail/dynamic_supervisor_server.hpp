@@ -157,7 +157,8 @@ class basic_dynamic_supervisor_server : public gen_server<basic_dynamic_supervis
 
   void report(const char* what, const exit_reason& reason) {
     if (!logging_here()) return;
-    log_from_here(log_level::error, fmt::format("dynamic_supervisor {} {}: reason {}", pid_text(self()), what, reason_text(reason)));
+    log_from_here(log_level::error,
+                  fmt::format("dynamic_supervisor {} {}: reason {}", pid_text(self()), what, reason_text(reason)));
   }
 
   dynamic_supervisor_flags flags_;

@@ -515,7 +515,7 @@ inline bool post_or_drop(process_base* target, inbox_node* n) {
   return false;
 }
 
-// ---- implementations ----
+// ---- pid's reference counting (the rest is in impl/process_base.ipp) ----
 
 inline void retain(process_base* p) noexcept { p->refs.fetch_add(1, std::memory_order_relaxed); }
 inline void release(process_base* p) noexcept {

@@ -460,7 +460,8 @@ class server_process final : public process_base, public pooled {
     if constexpr (requires { typename Impl::task_function; }) {
       // A task names the function it runs, as Elixir's Task reports do.
       rt.log(log_level::error, fmt::format("task {} running {} terminating, reason: {}", pid_text(self()),
-                                           demangle(typeid(typename Impl::task_function).name()), reason_text(reason)));
+                                           demangle(typeid(typename Impl::task_function).name()),
+                                           reason_text(reason)));
     } else {
       rt.log(log_level::error, fmt::format("gen_server {} ({}) terminating, reason: {}", pid_text(self()),
                                            demangle(typeid(Impl).name()), reason_text(reason)));

@@ -11,6 +11,8 @@
 OTPP_BEGIN_NAMESPACE
 namespace detail {
 
+// ---- link_set ----
+
 OTPP_DECL bool link_set::insert(pid p) {
   if (!many_) {
     if (!one_) {
@@ -63,23 +65,7 @@ OTPP_DECL void link_set::reindex() {
   for (std::size_t i = 0; i < many_->items.size(); ++i) many_->index.emplace(many_->items[i].get(), i);
 }
 
-OTPP_DECL runtime_core::runtime_core(unsigned threads, logger_function logger)
-    : sched(threads), logger_(std::move(logger)), shards_(std::max<std::size_t>(1, sched.worker_count())) {
-  make_timeout_queues();
-}
-
-OTPP_DECL runtime_core::runtime_core(asio::any_io_executor ex, logger_function logger)
-    : sched(std::move(ex)), logger_(std::move(logger)), shards_(1) {
-  make_timeout_queues();
-}
-
-OTPP_DECL runtime_core::~runtime_core() = default;
-
-OTPP_DECL void runtime_core::make_timeout_queues() {
-  const std::size_t n = std::max<std::size_t>(1, sched.worker_count());
-  for (std::size_t i = 0; i < n; ++i)
-    timeouts_.push_back(std::make_unique<timeout_queue>(sched.io_executor(static_cast<std::uint32_t>(i))));
-}
+// ---- process_base ----
 
 OTPP_DECL void process_base::run() {
   process_base* const previous = std::exchange(current_process, this);
@@ -179,7 +165,7 @@ OTPP_DECL void process_base::finalize() noexcept {
 }
 
 OTPP_DECL void process_base::handle_exit_signal(const pid& from, const exit_reason& why,
-                                             exit_origin origin) {
+                                                exit_origin origin) {
   if (exited) return;
   if (origin == exit_origin::link) {
     if (!linked_to(from)) return;  // unlinked meanwhile
@@ -198,6 +184,24 @@ OTPP_DECL void process_base::handle_exit_signal(const pid& from, const exit_reas
 }
 
 // ---- runtime_core ----
+
+OTPP_DECL runtime_core::runtime_core(unsigned threads, logger_function logger)
+    : sched(threads), logger_(std::move(logger)), shards_(std::max<std::size_t>(1, sched.worker_count())) {
+  make_timeout_queues();
+}
+
+OTPP_DECL runtime_core::runtime_core(asio::any_io_executor ex, logger_function logger)
+    : sched(std::move(ex)), logger_(std::move(logger)), shards_(1) {
+  make_timeout_queues();
+}
+
+OTPP_DECL runtime_core::~runtime_core() = default;
+
+OTPP_DECL void runtime_core::make_timeout_queues() {
+  const std::size_t n = std::max<std::size_t>(1, sched.worker_count());
+  for (std::size_t i = 0; i < n; ++i)
+    timeouts_.push_back(std::make_unique<timeout_queue>(sched.io_executor(static_cast<std::uint32_t>(i))));
+}
 
 OTPP_DECL void runtime_core::add(process_base& p) {
   retain(&p);  // the table's own reference, besides the creator's
