@@ -144,12 +144,9 @@ struct sync_call_state final : call_state<R> {
   explicit sync_call_state(scheduler& s) : waiter(s) {}
 
   void on_complete() override {
-    if (waiter.plain_thread()) {
-      boost::intrusive_ptr<reply_slot> keep(this);  // the wake-up uses the state itself
-      waiter.notify();
-    } else {
-      waiter.notify();
-    }
+    // A plain thread's wake-up uses the state after the waiter may have seen it ready.
+    boost::intrusive_ptr<reply_slot> keep(waiter.plain_thread() ? this : nullptr);
+    waiter.notify();
   }
 
   // Waits for the result until `deadline`; on timeout completes the call
