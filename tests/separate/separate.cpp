@@ -15,9 +15,10 @@
 #include <catch2/catch.hpp>
 
 using otpp_test::eventually;
+using otpp_test::quiet;
 
 TEST_CASE("separate compilation: a server defined in another unit answers calls and casts") {
-  otpp::runtime rt(otpp::runtime_options{.workers = 2});
+  otpp::runtime rt(quiet());
   auto c = start_counter(rt, "counter");
   otpp::cast(c, counter::add{2});
   otpp::cast(c, counter::add{3});
@@ -27,7 +28,7 @@ TEST_CASE("separate compilation: a server defined in another unit answers calls 
 }
 
 TEST_CASE("separate compilation: a call to a stopped server fails with noproc") {
-  otpp::runtime rt(otpp::runtime_options{.workers = 1});
+  otpp::runtime rt(quiet(1));
   auto c = start_counter(rt, "counter");
   otpp::stop(c);
   CHECK_FALSE(otpp::is_alive(c.pid()));
@@ -40,7 +41,7 @@ TEST_CASE("separate compilation: a call to a stopped server fails with noproc") 
 }
 
 TEST_CASE("separate compilation: a supervisor restarts a crashed child with fresh state") {
-  otpp::runtime rt(otpp::runtime_options{.workers = 2});
+  otpp::runtime rt(quiet());
   auto sup = start_counter_supervisor(rt, "supervised");
   otpp::server_ref<counter> c(rt, otpp::name{"supervised"});
   otpp::cast(c, counter::add{7});
