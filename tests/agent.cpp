@@ -358,7 +358,7 @@ TEST_CASE("agent: concurrent updates from two threads are all applied", "[agent]
 
   SECTION("update") {
     {
-      std::vector<std::jthread> threads;
+      std::vector<joining_thread> threads;
       for (int k = 0; k < 2; ++k)
         threads.emplace_back([a, &failed] {
           for (int i = 0; i < n; ++i) {
@@ -377,7 +377,7 @@ TEST_CASE("agent: concurrent updates from two threads are all applied", "[agent]
   SECTION("cast from one thread, get_and_update from the other") {
     std::atomic<int> out_of_order{0};
     {
-      std::vector<std::jthread> threads;
+      std::vector<joining_thread> threads;
       threads.emplace_back([a, &failed] {
         try {
           for (int i = 0; i < n; ++i) a.cast([](int v) { return v + 1; });

@@ -245,7 +245,7 @@ TEST_CASE("gen_server: a deferred reply comes from another std::thread through f
   SECTION("typed reply with otpp::reply(from, v)") {
     std::atomic<int> probe_seen{-1};
     std::atomic<bool> had_from{false}, first{false}, second{true};
-    std::jthread replier([&] {
+    joining_thread replier([&] {
       if (ask_f.wait_for(safety) != std::future_status::ready) return;
       otpp::from<std::string> f = ask_f.get();
       had_from = static_cast<bool>(f);
@@ -265,7 +265,7 @@ TEST_CASE("gen_server: a deferred reply comes from another std::thread through f
 
   SECTION("void reply with from<void>::reply()") {
     std::atomic<bool> first{false}, second{true};
-    std::jthread replier([&] {
+    joining_thread replier([&] {
       if (nudge_f.wait_for(safety) != std::future_status::ready) return;
       otpp::from<void> f = nudge_f.get();
       first = f.reply();
@@ -279,7 +279,7 @@ TEST_CASE("gen_server: a deferred reply comes from another std::thread through f
 
   SECTION("void reply with otpp::reply(from), as gen_server:reply(From, ok)") {
     std::atomic<bool> first{false}, second{true};
-    std::jthread replier([&] {
+    joining_thread replier([&] {
       if (nudge_f.wait_for(safety) != std::future_status::ready) return;
       otpp::from<void> f = nudge_f.get();
       first = otpp::reply(f);
@@ -331,7 +331,7 @@ TEST_CASE("gen_server: casts from each sender arrive in the order sent", "[gen_s
   auto ref = otpp::start<fifo_checker>(rt);
   constexpr int n = 5000;
   {
-    std::vector<std::jthread> producers;
+    std::vector<joining_thread> producers;
     for (int p = 0; p < 2; ++p)
       producers.emplace_back([&ref, p] {
         for (int i = 0; i < n; ++i) otpp::cast(ref, fifo_checker::item{p, i});
@@ -429,7 +429,7 @@ TEST_CASE("gen_server: 10,000 concurrent callers each get their own reply", "[ge
   for (int i = 0; i < coroutines; ++i)
     asio::co_spawn(rt.get_executor(), echo_client(ref, static_cast<std::uint64_t>(i), t), asio::detached);
   {
-    std::vector<std::jthread> callers;
+    std::vector<joining_thread> callers;
     for (int k = 0; k < threads; ++k)
       callers.emplace_back([&ref, t, k] {
         for (int i = 0; i < calls_per_thread; ++i) {
@@ -737,7 +737,7 @@ TEST_CASE("gen_server: a coroutine handler holds the mailbox while it awaits", "
   auto reply = otpp::async_call(ref, napper::nap{}, asio::use_future);
   REQUIRE(arrives(suspended));
   auto open_gate = suspended.get();
-  std::jthread([&ref] {
+  joining_thread([&ref] {
     for (int i = 0; i < 100; ++i) otpp::cast(ref, napper::note{i});
   }).join();  // 100 casts queued behind the suspended handler
   open_gate();
@@ -1396,7 +1396,7 @@ void destroy_runtime_under_blocked_callers(bool spin) {
   auto arrived = std::make_shared<event_counter>();
   std::mutex m;
   std::vector<failure> failures;
-  std::vector<std::jthread> callers;  // outlive the runtime
+  std::vector<joining_thread> callers;  // outlive the runtime
   {
     otpp::runtime rt(quiet());
     auto ref = otpp::start<Server>(rt, arrived);

@@ -89,7 +89,8 @@ TEST_CASE("pid: moving leaves the source empty", "[pid]") {
   c = std::move(b);
   CHECK_FALSE(b);  // NOLINT(bugprone-use-after-move)
   CHECK(c == keep);
-  c = c;  // self-assignment keeps the reference
+  otpp::pid& same = c;
+  c = same;  // self-assignment keeps the reference
   CHECK(c == keep);
 }
 

@@ -1221,8 +1221,8 @@ TEST_CASE(
   };
   tally t1, t2;
   {
-    std::jthread a(storm, 1u, std::ref(t1));
-    std::jthread b(storm, 2u, std::ref(t2));
+    joining_thread a(storm, 1u, std::ref(t1));
+    joining_thread b(storm, 2u, std::ref(t2));
   }
   INFO("answered " << t1.answered + t2.answered << ", crashes " << t1.crashes + t2.crashes
                    << ", kills " << t1.kills + t2.kills << ", expected errors "

@@ -53,6 +53,19 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using strings = std::vector<std::string>;
 
+// ---- threads ----
+
+// A std::thread that joins when destroyed: std::jthread without the stop
+// token, which libc++ 16 does not provide yet.
+struct joining_thread : std::thread {
+  using std::thread::thread;
+  joining_thread(joining_thread&&) noexcept = default;
+  joining_thread& operator=(joining_thread&&) = delete;
+  ~joining_thread() {
+    if (joinable()) join();
+  }
+};
+
 // ---- waiting ----
 
 // Bounds every wait so that a broken library fails a test instead of hanging

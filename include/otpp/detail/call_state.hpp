@@ -235,6 +235,7 @@ class async_call_op : public call_state<R>, public timed_entry, public runnable,
   void discard() noexcept override { intrusive_ptr_release(static_cast<reply_slot*>(this)); }
 
   // Queued in the calling process's inbox.
+  using inbox_node::discard;  // the process's own, beside the run queue's above
   void deliver(process_base&) override { invoke(); }
   void dispose() noexcept override { intrusive_ptr_release(static_cast<reply_slot*>(this)); }
 

@@ -133,7 +133,7 @@ class basic_dynamic_supervisor_server : public gen_server<basic_dynamic_supervis
   };
   using map = std::unordered_map<pid, child>;
 
-  cast_result restart(map::iterator it) {
+  cast_result restart(typename map::iterator it) {
     if (!intensity_.add()) {
       report("shutdown", exit_reason::error("reached_max_restart_intensity"));
       children_.erase(it);

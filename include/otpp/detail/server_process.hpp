@@ -205,10 +205,7 @@ class server_process final : public process_base, public pooled {
         current_call_ = nullptr;
         using value_t = typename awaitable_traits<result_t>::value_type;
         start_coroutine<value_t>(invoke(), [this, st](auto&&... v) {
-          if constexpr (sizeof...(v) == 0)
-            st->try_reply({});
-          else
-            apply_call(st, std::forward<decltype(v)>(v)...);
+          this->apply_call(st, std::forward<decltype(v)>(v)...);
         });
       } else if constexpr (std::is_void_v<result_t>) {
         static_assert(std::is_void_v<R>, "handle_call returns nothing but the reply type is not void");
@@ -332,6 +329,12 @@ class server_process final : public process_base, public pooled {
   static call_result<R> reply_or_value(V&&... v) {
     if constexpr (std::is_void_v<R>) return noreply_result{};
     else return reply_result<R>{R(std::forward<V>(v)...)};
+  }
+
+  // A coroutine handle_call returning awaitable<void> completed: reply ok.
+  template <class R>
+  void apply_call(const boost::intrusive_ptr<call_state<R>>& st) {
+    st->try_reply({});
   }
 
   // Applies what handle_call returned: a reply value or a call_result.

@@ -184,7 +184,7 @@ class basic_supervisor_server : public gen_server<basic_supervisor_server<Unused
     pid child;
     bool restarting = false;
   };
-  using iterator = std::vector<child>::iterator;
+  using iterator = typename std::vector<child>::iterator;
 
   iterator find(const std::string& id) {
     return std::find_if(children_.begin(), children_.end(), [&](const child& c) { return c.spec.id == id; });
