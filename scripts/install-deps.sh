@@ -4,7 +4,7 @@
 # asks for Erlang and CAF this way).
 set -euo pipefail
 
-packages=(g++ cmake ninja-build libboost1.81-dev libfmt-dev catch2 git "$@")
+packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libfmt-dev catch2 git "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -2,8 +2,20 @@
 #ifndef OTPP_CONFIG_HPP
 #define OTPP_CONFIG_HPP
 
-/// otpp's version, as MAJOR * 10000 + MINOR * 100 + PATCH.
-#define OTPP_VERSION 100
+// The one place otpp's version is written. CMake reads it from here (as
+// {fmt}'s build does), so the CMake package, otpp.pc and the vcpkg and Conan
+// packages carry the same version as a copy of these headers.
+
+/// otpp's major version: incompatible changes of the API.
+#define OTPP_VERSION_MAJOR 0
+/// otpp's minor version: additions that keep the API.
+#define OTPP_VERSION_MINOR 1
+/// otpp's patch version: fixes.
+#define OTPP_VERSION_PATCH 0
+
+/// otpp's version as one number, MAJOR * 10000 + MINOR * 100 + PATCH
+/// (0.1.0 is 100), for `#if OTPP_VERSION >= 200`.
+#define OTPP_VERSION (OTPP_VERSION_MAJOR * 10000 + OTPP_VERSION_MINOR * 100 + OTPP_VERSION_PATCH)
 
 // A versioned inline namespace, as {fmt} does, so that two versions of otpp
 // never link silently into one program.

@@ -1,6 +1,0 @@
-#include <otpp/otpp.hpp>
-
-int main() {
-  otpp::runtime rt;
-  return 0;
-}
